@@ -1,0 +1,95 @@
+"""The one module that grants and revokes rights, and filters what a user may see.
+
+Two layers:
+- roles: built-in Owner/Admin/Manager/Staff plus the tenant's own; a role is an auth group, so
+  its model-wide permissions are group permissions;
+- objects: django-guardian per-object permissions. Big tables (deals, clients, tasks) get
+  guardian's direct foreign-key permission models (declared next to the model), which
+  guardian's shortcuts pick up by themselves; lists are filtered in the database.
+"""
+from __future__ import annotations
+
+from django.db.models import Model, QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+from rest_framework import filters, permissions
+
+from accounts.models import Role
+
+ADMIN_ROLES = frozenset({Role.Builtin.OWNER, Role.Builtin.ADMIN})
+MANAGER_ROLES = ADMIN_ROLES | {Role.Builtin.MANAGER}
+
+
+def user_role_codes(user) -> frozenset[str]:
+    """The codes of the roles `user` holds, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_role_codes", None)
+    if cached is None:
+        cached = frozenset(Role.objects.filter(group__user=user).values_list("code", flat=True))
+        user._role_codes = cached
+    return cached
+
+
+def role_codes_forget(user) -> None:
+    if hasattr(user, "_role_codes"):
+        del user._role_codes
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def has_role(user, *codes: str) -> bool:
+    return bool(user_role_codes(user) & set(codes))
+
+
+def is_admin(user) -> bool:
+    return has_role(user, *ADMIN_ROLES)
+
+
+def is_manager(user) -> bool:
+    return has_role(user, *MANAGER_ROLES)
+
+
+def object_perm_grant(perm: str, obj: Model, *, user=None, role: Role | None = None) -> None:
+    """Give `user` (or everyone holding `role`) the permission `perm` ("app.codename") on `obj`."""
+    if (user is None) == (role is None):
+        raise ValueError("grant to exactly one of user or role")
+    assign_perm(perm, user if user is not None else role.group, obj)
+
+
+def object_perm_revoke(perm: str, obj: Model, *, user=None, role: Role | None = None) -> None:
+    if (user is None) == (role is None):
+        raise ValueError("revoke from exactly one of user or role")
+    remove_perm(perm, user if user is not None else role.group, obj)
+
+
+def visible_to(user, queryset: QuerySet, perm: str, *, see_all: bool = False) -> QuerySet:
+    """The rows of `queryset` `user` may see, filtered in the database.
+
+    `see_all` is the caller's role rule (e.g. managers see every deal); otherwise the user
+    needs `perm` on the row itself, directly or through one of their roles.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    if see_all:
+        return queryset
+    return get_objects_for_user(user, perm, klass=queryset, accept_global_perms=False, with_superuser=False)
+
+
+class IsTenantAdmin(permissions.BasePermission):
+    """Owners and Admins only."""
+
+    def has_permission(self, request, view) -> bool:
+        return is_admin(request.user)
+
+
+class VisibleObjectsFilter(filters.BaseFilterBackend):
+    """Narrows a view's queryset to what the user may see (view.view_perm, view.see_all(user)).
+
+    Objects outside the result are not found: the API answers 404, never 403, so a user cannot
+    learn that an object exists.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        see_all = view.see_all(request.user) if hasattr(view, "see_all") else False
+        return visible_to(request.user, queryset, view.view_perm, see_all=see_all)

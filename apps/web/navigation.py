@@ -1,0 +1,37 @@
+"""The staff app's navigation. Later features add their entries here."""
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.permissions import is_admin
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    icon: str
+    admin_only: bool = False
+
+
+NAV_ITEMS = [
+    NavItem(_("Home"), "home", "home"),
+    NavItem(_("Team"), "team", "users", admin_only=True),
+    NavItem(_("API"), "api-docs", "code"),
+]
+
+
+def nav_for(request) -> list[dict]:
+    admin = is_admin(request.user)
+    items = []
+    for item in NAV_ITEMS:
+        if item.admin_only and not admin:
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    return items

@@ -1,0 +1,37 @@
+"""URLs of a tenant's site (<slug>.BASE_DOMAIN): the staff web app and the REST API."""
+from django.views.i18n import set_language
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts import api as accounts_api
+from apps.audit import api as audit_api
+from apps.web.views import health
+
+handler400 = "apps.api.errors.handler400"
+handler403 = "apps.api.errors.handler403"
+handler404 = "apps.api.errors.handler404"
+handler500 = "apps.api.errors.handler500"
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("users", accounts_api.UserViewSet, basename="user")
+router.register("roles", accounts_api.RoleViewSet, basename="role")
+router.register("invitations", accounts_api.InvitationViewSet, basename="invitation")
+router.register("auth/tokens", accounts_api.TokenViewSet, basename="token")
+router.register("audit-events", audit_api.AuditEventViewSet, basename="audit-event")
+
+api_v1 = [
+    path("auth/token/", accounts_api.TokenObtainView.as_view(), name="api-token"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("health/", health, name="health"),
+    path("i18n/setlang/", set_language, name="set-language"),
+    path("", include("accounts.urls")),
+    path("", include("apps.web.urls")),
+]
