@@ -14,7 +14,7 @@ def invitation_email_send(invitation_id: int, base_url: str) -> bool:
     """E-mail an invitation link once; a second run finds it sent and does nothing."""
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("invited_by")
             .filter(pk=invitation_id, status=Invitation.Status.PENDING, email_sent_at__isnull=True)
             .first()

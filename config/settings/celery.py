@@ -6,7 +6,7 @@ Docs: https://docs.celeryq.dev/en/stable/userguide/configuration.html
 from datetime import timedelta
 
 from .base import VAR_DIR
-from .env import IS_PRODUCTION, env_bool, env_str
+from .env import ENVIRONMENT, IS_PRODUCTION, env_bool, env_str
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 if not CELERY_BROKER_URL:
@@ -25,7 +25,8 @@ if not CELERY_BROKER_URL:
         "store_processed": False,
     }
 
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# The test suite runs tasks in-process, where it can watch them (tests that need a broker say so).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", ENVIRONMENT == "test")
 CELERY_TASK_EAGER_PROPAGATES = True
 # A task is acknowledged after it ran, so a worker killed mid-task leaves it for another worker;
 # every task is therefore written to be safe to run twice.
