@@ -8,6 +8,8 @@ def _reset_pools():
     # kombu keeps pools in a registry by broker address; dropping our reference is enough.
     app._pool = None
     app.amqp._producer_pool = None
+    # The result backend is cached per thread once anything asked for it.
+    app._local.__dict__.pop("backend", None)
 
 
 @contextmanager
