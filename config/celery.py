@@ -9,6 +9,12 @@ from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = CeleryApp("crm")
+
+
+class App(CeleryApp):
+    task_cls = "tenants.celery_task:TenantAwareTask"
+
+
+app = App("crm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -1,4 +1,4 @@
-"""Cache: Redis when REDIS_URL is set, otherwise per-process memory (development only).
+"""Cache: Redis when REDIS_URL is set, otherwise files in var/cache (development only).
 
 Every key carries the tenant's schema (django_tenants.cache.make_key), so one tenant can never
 read another's cached value (django-tenants #599).
@@ -18,4 +18,9 @@ else:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("REDIS_URL must be set when DJANGO_ENV=production (throttling needs a shared cache).")
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", **_common}}
+    from .base import VAR_DIR
+
+    # A folder the web, worker and beat processes of a development checkout all share.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache"), **_common}
+    }

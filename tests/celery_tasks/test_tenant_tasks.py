@@ -12,7 +12,7 @@ from accounts.models import Invitation
 from config.celery import app
 from tenants import dispatch
 from tenants.models import OutboxMessage
-from tenants.tasks import fan_out
+from tenants.tasks import HEARTBEAT_KEY, fan_out
 from tests.celery_tasks.broker import using_broker
 
 
@@ -88,3 +88,17 @@ def test_health_reports_database_cache_and_worker_heartbeat(client):
     assert body["status"] == "ok"
     assert body["checks"]["database"] == "ok" and body["checks"]["cache"] == "ok"
     assert body["checks"]["worker_heartbeat_age_seconds"] is not None
+
+
+@pytest.mark.django_db
+def test_a_task_for_a_missing_tenant_is_rejected_not_run_elsewhere():
+    from django.core.cache import cache
+
+    from tenants.celery_task import TenantAwareTask
+
+    task = app.tasks["tenants.health_heartbeat"]
+    assert isinstance(task, TenantAwareTask)
+    result = task.apply(headers={"_schema_name": "no-such-tenant"})
+    assert result.state == "REJECTED"
+    with schema_context("public"):
+        assert cache.get(HEARTBEAT_KEY) is None, "the task body must not have run"
