@@ -17,6 +17,8 @@ class TenantAwareTask(TenantTask):
         return tenant
 
     def __call__(self, *args, **kwargs):
+        if self.request.called_directly:  # a plain function call runs in the caller's schema
+            return super().__call__(*args, **kwargs)
         wanted = self.request.get("_schema_name") or (self.request.headers or {}).get("_schema_name") or "public"
         # tenant-schemas-celery switches schemas in a signal handler whose errors are only logged;
         # a task whose tenant is gone must not run in whatever schema the worker had.

@@ -38,7 +38,7 @@ def _fetch(cursor, sql: str, params=None) -> list[tuple]:
     return cursor.fetchall()
 
 
-def _template_state(cursor, source: str) -> str:
+def template_state(cursor, source: str) -> str:
     """Changes whenever a migration runs in the template (new rows in its django_migrations)."""
     rows = _fetch(cursor, f"SELECT count(*), coalesce(max(id), 0) FROM {_qi(source)}.django_migrations")
     return f"{rows[0][0]}:{rows[0][1]}"
@@ -211,7 +211,7 @@ def build_clone_script(cursor, source: str) -> str:
 
 
 def clone_script(cursor, source: str) -> str:
-    state = _template_state(cursor, source)
+    state = template_state(cursor, source)
     with _cache_lock:
         cached = _cache.get(source)
         if cached and cached[0] == state:

@@ -74,3 +74,19 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["next_attempt_at"]
+
+
+class SpareSchema(models.Model):
+    """A schema cloned from the template ahead of time, waiting to become a new tenant's.
+
+    Signup renames one (instant) instead of cloning while the visitor waits; beat and every
+    signup refill the pool in the background. `template_state` says which template it was
+    cloned from, so spares of an older template are never handed out.
+    """
+
+    name = models.CharField(max_length=63, unique=True)
+    template_state = models.CharField(max_length=40, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]

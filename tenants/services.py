@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.api.errors import DomainError
-from tenants import schema
+from tenants import schema, spares
 from tenants.models import Domain, Tenant
 from tenants.validators import validate_slug
 
@@ -93,7 +93,7 @@ def tenant_signup(
     language: str = "en",
     time_zone: str = "UTC",
     country: str = "",
-    method: str = "clone",
+    method: str | None = None,
 ) -> SignupResult:
     """Validate, then create the tenant, its schema and its owner in one transaction.
 
@@ -111,7 +111,7 @@ def tenant_signup(
             language=language if language in dict(settings.LANGUAGES) else "en",
             time_zone=time_zone,
             country=country,
-            method=method,
+            method=method or settings.TENANT_PROVISIONING_METHOD,
         )
     except IntegrityError as exc:
         if "schema_name" not in str(exc) and "domain" not in str(exc):
@@ -149,7 +149,9 @@ def tenant_provision(
     Domain.objects.create(domain=tenant_host(slug), tenant=tenant, is_primary=True)
 
     if method == "clone":
-        schema.schema_clone(source=schema.template_schema(), target=slug)
+        if not spares.spare_take_as(slug):
+            schema.schema_clone(source=schema.template_schema(), target=slug)
+        transaction.on_commit(_spares_refill_later)
     elif method == "migrate":
         schema.schema_migrate(slug, create=True)
     else:
@@ -169,6 +171,12 @@ def tenant_provision(
     connection.set_schema_to_public()
     logger.info("tenant provisioned schema=%s method=%s", slug, method)
     return SignupResult(tenant=tenant, owner_id=owner.pk, login_token=login_token)
+
+
+def _spares_refill_later() -> None:
+    from tenants.dispatch import enqueue_now
+
+    enqueue_now("tenants.spares_refill", "public", [], {})
 
 
 @transaction.atomic

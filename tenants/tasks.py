@@ -5,7 +5,7 @@ from celery import current_app, shared_task
 from django.core.cache import cache
 from django_tenants.utils import schema_context
 
-from tenants import dispatch
+from tenants import dispatch, spares
 from tenants.models import Tenant
 
 HEARTBEAT_KEY = "health:worker-heartbeat"
@@ -40,3 +40,8 @@ def health_heartbeat() -> float:
 @shared_task(name="tenants.outbox_redeliver")
 def outbox_redeliver() -> int:
     return dispatch.outbox_redeliver()
+
+
+@shared_task(name="tenants.spares_refill")
+def spares_refill() -> int:
+    return spares.spares_refill()

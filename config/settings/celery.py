@@ -45,6 +45,7 @@ CELERY_TASK_TENANT_CACHE_SECONDS = 30
 # (tenants.tasks.fan_out), never one beat entry per tenant.
 CELERY_BEAT_SCHEDULE = {
     "health-heartbeat": {"task": "tenants.health_heartbeat", "schedule": timedelta(seconds=30)},
+    "spare-schemas-refill": {"task": "tenants.spares_refill", "schedule": timedelta(minutes=1)},
     "outbox-redeliver": {"task": "tenants.outbox_redeliver", "schedule": timedelta(seconds=60)},
     "invitations-expire": {
         "task": "tenants.fan_out",

@@ -4,6 +4,8 @@ The public schema holds only what spans tenants; everything a business owns live
 contenttypes is shared only: per-schema content-type ids break permissions (django-tenants #348).
 Docs: https://django-tenants.readthedocs.io/en/latest/install.html
 """
+from .env import env_int, env_str
+
 SHARED_APPS = [
     # Our tenants app first: its migrate/migrate_schemas commands replace django-tenants' own.
     "tenants",
@@ -48,3 +50,7 @@ TENANT_LIMIT_SET_CALLS = True
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 # Tenant lookups by host name are cached per process for this many seconds.
 TENANT_HOST_CACHE_SECONDS = 5
+# "clone" (default) copies the template schema; "migrate" runs every migration (slow, a fallback).
+TENANT_PROVISIONING_METHOD = env_str("TENANT_PROVISIONING_METHOD", "clone")
+# Schemas cloned ahead of time so a signup only renames one (tenants/spares.py).
+TENANT_SPARE_SCHEMAS = env_int("TENANT_SPARE_SCHEMAS", 3)

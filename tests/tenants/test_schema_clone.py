@@ -111,3 +111,31 @@ def test_a_schema_missing_a_migration_is_reported_behind():
     with connection.cursor() as cursor:
         cursor.execute("""DELETE FROM "cmp-behind".django_migrations WHERE app = 'accounts' AND name = '0002_builtin_roles'""")
     assert schema.schemas_needing_migration(["cmp-behind", schema.template_schema()]) == ["cmp-behind"]
+
+
+@pytest.mark.django_db
+def test_a_spare_schema_renamed_at_signup_is_identical_to_a_migrated_schema():
+    from tenants import spares
+
+    spares.spares_refill(target=1)
+    assert spares.spare_take_as("cmp-spare")
+    schema.schema_migrate("cmp-migrated2", create=True)
+    taken, migrated = describe("cmp-spare"), describe("cmp-migrated2")
+    for key in CATALOG_QUERIES:
+        assert taken[key] == migrated[key], f"{key} differ between a renamed spare and a migrated schema"
+
+
+@pytest.mark.django_db
+def test_spares_of_an_older_template_are_replaced_not_handed_out():
+    from tenants import spares
+    from tenants.models import SpareSchema
+
+    spares.spares_refill(target=1)
+    SpareSchema.objects.update(template_state="old")
+    old_names = set(SpareSchema.objects.values_list("name", flat=True))
+    assert not spares.spare_take_as("cmp-stale")
+    assert spares.spares_refill(target=1) == 1
+    assert not SpareSchema.objects.filter(name__in=old_names).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = ANY(%s)", [list(old_names)])
+        assert cursor.fetchone()[0] == 0

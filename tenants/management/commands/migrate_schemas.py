@@ -10,7 +10,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.migration_executors import get_executor
 from django_tenants.utils import get_public_schema_name
 
-from tenants import schema
+from tenants import schema, spares
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure
 
@@ -49,6 +49,10 @@ class Command(MigrateSchemasCommand):
             with connection.cursor() as cursor:
                 cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{template}"')
             super().handle(*args, **{**options, "shared": False, "tenant": True, "schema_name": template})
+            connection.set_schema_to_public()
+            made = spares.spares_refill()
+            if verbosity:
+                self.stdout.write(f"Spare schemas cloned from the template: {made}")
 
             names = list(
                 Tenant.objects.exclude(schema_name=get_public_schema_name())
