@@ -26,7 +26,7 @@ from tenants import schema, spares
 from tenants.models import SpareSchema, Tenant
 from tenants.services import tenant_delete
 
-PASSWORD = "Bench-Pass-12345"
+PASSWORD = "Quiet-River-8842"
 
 
 def one_signup(path: str) -> float:

@@ -94,3 +94,17 @@ def test_cache_keys_carry_the_tenant_schema(tenant_a, tenant_b):
         assert cache.get("shared-name") is None
     with schema_context(tenant_a.slug):
         assert cache.get("shared-name") == "secret of A"
+
+
+@pytest.mark.django_db
+def test_each_request_sets_the_search_path_once_and_to_its_own_tenant(tenant_a, tenant_b, owner_of, token_for):
+    from tenants.search_path_probe import count_search_path_changes
+
+    clients = [api_client(t.host, token_for(t, owner_of(t))) for t in (tenant_a, tenant_b)]
+    for client in clients:
+        client.get("/api/v1/users/me/")  # warm the host cache and the token's last-use write
+    with count_search_path_changes() as sets:
+        for n in range(10):
+            response = clients[n % 2].get("/api/v1/users/me/")
+            assert response.json()["email"] == (tenant_a, tenant_b)[n % 2].owner_email
+    assert sets[0] <= 10
