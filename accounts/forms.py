@@ -1,5 +1,3 @@
-import zoneinfo
-
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
@@ -7,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import Role, User
+from accounts.timezones import time_zone_choices
 
 
 class LoginForm(forms.Form):
@@ -60,7 +59,7 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [("", _("Company default"))] + [(z, z) for z in sorted(zoneinfo.available_timezones())]
+        self.fields["time_zone"].choices = [("", _("Company default")), *time_zone_choices()]
 
 
 class TokenForm(forms.Form):

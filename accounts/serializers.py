@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiToken, Invitation, Role, User
 from accounts.selectors import user_roles
+from accounts.timezones import is_time_zone
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -53,9 +54,7 @@ class UserUpdateSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.SlugField(max_length=50), required=False, max_length=50)
 
     def validate_time_zone(self, value):
-        import zoneinfo
-
-        if value and value not in zoneinfo.available_timezones():
+        if value and not is_time_zone(value):
             raise serializers.ValidationError("Unknown time zone.", code="invalid")
         return value
 

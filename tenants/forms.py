@@ -1,9 +1,8 @@
-import zoneinfo
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.timezones import time_zone_choices
 from tenants.validators import SLUG_MAX_LENGTH
 
 
@@ -23,4 +22,4 @@ class SignupForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+        self.fields["time_zone"].choices = time_zone_choices()

@@ -1,6 +1,8 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from accounts.timezones import is_time_zone
+
 
 class SignupSerializer(serializers.Serializer):
     """Shape and size only; the business rules (slug, e-mail, password) live in the service."""
@@ -15,9 +17,7 @@ class SignupSerializer(serializers.Serializer):
     country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True, default="")
 
     def validate_time_zone(self, value):
-        import zoneinfo
-
-        if value not in zoneinfo.available_timezones():
+        if not is_time_zone(value):
             raise serializers.ValidationError("Unknown time zone.", code="invalid")
         return value
 
