@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import Role, User
+from accounts.selectors import role_list
 from accounts.timezones import time_zone_choices
 
 
@@ -22,7 +23,7 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["roles"].queryset = Role.objects.all()
+        self.fields["roles"].queryset = role_list()
 
 
 class InvitationAcceptForm(forms.Form):
@@ -48,7 +49,7 @@ class UserEditForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = User.objects.filter(is_active=True).exclude(pk=user.pk)
-        self.fields["roles"].queryset = Role.objects.all()
+        self.fields["roles"].queryset = role_list()
 
 
 class ProfileForm(forms.Form):

@@ -1,5 +1,5 @@
 """Reads for people and access."""
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 
 from accounts.models import ApiToken, Invitation, Role, User
 
@@ -8,8 +8,15 @@ def user_list() -> QuerySet[User]:
     return User.objects.select_related("manager").prefetch_related("groups__role")
 
 
+_BUILTIN_ORDER = Case(
+    *[When(code=code, then=Value(rank)) for rank, code in enumerate(Role.Builtin.values)],
+    default=Value(len(Role.Builtin.values)),
+)
+
+
 def role_list() -> QuerySet[Role]:
-    return Role.objects.select_related("group")
+    """Built-in roles from the most to the least powerful, then the tenant's own by name."""
+    return Role.objects.select_related("group").order_by(_BUILTIN_ORDER, "name")
 
 
 def invitation_list() -> QuerySet[Invitation]:

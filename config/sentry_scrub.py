@@ -13,7 +13,9 @@ _PATTERNS = [
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[email]"),
     (re.compile(r"(?i)(token|key|secret|password|authorization)(\s*[=:]\s*)\S+"), r"\1\2[secret]"),
     (re.compile(r"\b(sk|rk|whsec|pk)_(live|test)?_?[A-Za-z0-9]{8,}\b"), "[secret]"),
-    (re.compile(r"\+?\d[\d\s().-]{7,}\d"), "[phone]"),
+    # E.164-style numbers (how phones are stored) and long bare digit runs; not dates or durations.
+    (re.compile(r"\+\d[\d\s()-]{7,}\d"), "[phone]"),
+    (re.compile(r"(?<![\d.])\d{10,15}(?![\d.])"), "[phone]"),
 ]
 _SENSITIVE_HEADERS = {"authorization", "cookie", "x-csrftoken", "stripe-signature", "x-forwarded-for"}
 
