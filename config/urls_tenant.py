@@ -6,6 +6,10 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from apps.audit import api as audit_api
+from apps.deals import api as deals_api
+from apps.notifications import api as notifications_api
+from apps.tasks import api as tasks_api
+from workflows import api as workflows_api
 from apps.web.views import health
 
 handler400 = "apps.api.errors.handler400"
@@ -20,6 +24,11 @@ router.register("roles", accounts_api.RoleViewSet, basename="role")
 router.register("invitations", accounts_api.InvitationViewSet, basename="invitation")
 router.register("auth/tokens", accounts_api.TokenViewSet, basename="token")
 router.register("audit-events", audit_api.AuditEventViewSet, basename="audit-event")
+router.register("pipelines", workflows_api.PipelineViewSet, basename="pipeline")
+router.register("calendars", workflows_api.CalendarViewSet, basename="calendar")
+router.register("deals", deals_api.DealViewSet, basename="deal")
+router.register("tasks", tasks_api.TaskViewSet, basename="task")
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 api_v1 = [
     path("auth/token/", accounts_api.TokenObtainView.as_view(), name="api-token"),

@@ -90,3 +90,14 @@ class SpareSchema(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+
+class DeadlineIndex(models.Model):
+    """Per tenant, the earliest moment its SLA monitor has something to do (a warning, a breach,
+    an escalation, a reminder). The beat sweep reads only rows that are due, so it never visits
+    every tenant. Writers lower it with LEAST() after commit; the tenant's monitor task sets the
+    exact value afterwards only if no writer touched it meanwhile (`version`)."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="deadline")
+    next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    version = models.BigIntegerField(default=0)

@@ -38,6 +38,12 @@ def tenant_host(tenant_or_slug: Tenant | str) -> str:
     return f"{slug}.{settings.BASE_DOMAIN}"
 
 
+def tenant_base_url(slug: str) -> str:
+    """The tenant's address for links in e-mails (no request at hand): scheme and port from settings."""
+    port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT and settings.PUBLIC_PORT not in ("80", "443") else ""
+    return f"{settings.PUBLIC_SCHEME}://{tenant_host(slug)}{port}"
+
+
 def public_tenant_ensure() -> Tenant:
     """The public schema's own row and host, kept in line with BASE_DOMAIN by every migrate."""
     public, _created = Tenant.objects.get_or_create(
@@ -158,6 +164,9 @@ def tenant_provision(
         raise ValueError(f"unknown provisioning method {method!r}")
 
     with schema_context(slug):
+        from workflows.services.calendars import calendar_default_configure
+
+        calendar_default_configure(time_zone=time_zone, country=country)
         owner = user_create(
             email=owner_email,
             password=owner_password,

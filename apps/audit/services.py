@@ -93,6 +93,45 @@ def audit_record(
     return event
 
 
+def audit_record_many(events: list[dict]) -> int:
+    """Append many events (dicts of audit_record's arguments) under one lock; for sweeps and bulk moves."""
+    if not events:
+        return 0
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':audit'))")
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+        ctx = context.current()
+        rows = []
+        now = timezone.now()
+        for item in events:
+            actor = item.get("actor")
+            actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+            target_type, target_id, target_label = _target_parts(item.get("target"))
+            seq += 1
+            event = AuditEvent(
+                seq=seq,
+                occurred_at=now,
+                actor=actor_obj,
+                actor_label=item.get("actor_label") or (actor_obj.email if actor_obj else ""),
+                action=item["action"],
+                target_type=target_type,
+                target_id=target_id,
+                target_label=target_label,
+                changes=_canonical(item.get("changes") or {}),
+                request_id=ctx.request_id,
+                ip=ctx.ip,
+                user_agent=ctx.user_agent,
+                prev_hash=prev_hash,
+            )
+            event.hash = event_hash(event)
+            prev_hash = event.hash
+            rows.append(event)
+        AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
 def diff(before: dict, after: dict) -> dict:
     """{field: [old, new]} for the fields whose values differ."""
     return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}

@@ -44,6 +44,8 @@ CELERY_TASK_TENANT_CACHE_SECONDS = 30
 # Beat entries are global; work that must run in every tenant fans out from one task
 # (tenants.tasks.fan_out), never one beat entry per tenant.
 CELERY_BEAT_SCHEDULE = {
+    # Breach notifications fire within a few seconds of the deadline.
+    "sla-sweep": {"task": "workflows.sla_sweep", "schedule": timedelta(seconds=3)},
     "health-heartbeat": {"task": "tenants.health_heartbeat", "schedule": timedelta(seconds=30)},
     "spare-schemas-refill": {"task": "tenants.spares_refill", "schedule": timedelta(minutes=1)},
     "outbox-redeliver": {"task": "tenants.outbox_redeliver", "schedule": timedelta(seconds=60)},

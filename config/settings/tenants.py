@@ -27,7 +27,6 @@ SHARED_APPS = [
     "apps.audit",
     "apps.api",
     "apps.web",
-    "workflows",
     "billing",
 ]
 
@@ -37,6 +36,10 @@ TENANT_APPS = [
     "guardian",
     "accounts",
     "apps.audit",
+    "workflows",
+    "apps.deals",
+    "apps.tasks",
+    "apps.notifications",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
