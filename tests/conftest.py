@@ -120,3 +120,19 @@ def owner_of():
             return User.objects.get(email=handle.owner_email)
 
     return _owner
+
+
+@pytest.fixture
+def window_pipeline(tenant_a, owner_of):
+    """The window-installation template installed (published) in tenant A, with one person per role."""
+    from workflows.services.definitions import pipeline_install_blueprint
+
+    with schema_context(tenant_a.slug):
+        return pipeline_install_blueprint(code="window-installation", actor=owner_of(tenant_a))
+
+
+def stages_of(pipeline) -> dict:
+    """{key: Stage} of the pipeline's latest published version (call inside the tenant's schema)."""
+    from workflows.selectors import version_published_latest
+
+    return {stage.key: stage for stage in version_published_latest(pipeline).stages.all()}
