@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.api.filters import StrictBooleanFilter
 from apps.deals.models import Deal
 
 
@@ -11,7 +12,7 @@ class DealFilter(django_filters.FilterSet):
     responsible = django_filters.NumberFilter()
     owner = django_filters.NumberFilter()
     outcome = django_filters.ChoiceFilter(choices=Deal.Outcome.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    overdue = StrictBooleanFilter(method="filter_overdue")
     due_before = django_filters.IsoDateTimeFilter(field_name="current_visit__due_at", lookup_expr="lt")
     due_after = django_filters.IsoDateTimeFilter(field_name="current_visit__due_at", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_search")

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
 
+from apps.api.filters import StrictBooleanFilter
 from apps.deals.serializers import MoveSerializer
 from apps.tasks import selectors, services
 from apps.tasks.models import Task
@@ -20,8 +21,8 @@ class TaskFilter(django_filters.FilterSet):
     pipeline = django_filters.NumberFilter()
     stage = django_filters.NumberFilter()
     status = django_filters.ChoiceFilter(choices=Task.Status.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
-    mine = django_filters.BooleanFilter(method="filter_mine")
+    overdue = StrictBooleanFilter(method="filter_overdue")
+    mine = StrictBooleanFilter(method="filter_mine")
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
     due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
 
