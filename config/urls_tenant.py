@@ -42,5 +42,9 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("i18n/setlang/", set_language, name="set-language"),
     path("", include("accounts.urls")),
+    path("", include("workflows.urls")),
+    path("", include("apps.deals.urls")),
+    path("", include("apps.tasks.urls")),
+    path("", include("apps.notifications.urls")),
     path("", include("apps.web.urls")),
 ]

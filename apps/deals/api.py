@@ -74,5 +74,5 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         deal = self.get_object()
-        visits = deal.visits.select_related("stage").order_by("entered_at", "pk")
+        visits = deal.visits.select_related("stage").order_by("pk")
         return Response(VisitSerializer(visits, many=True).data)

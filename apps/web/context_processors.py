@@ -9,7 +9,13 @@ def shell(request) -> dict:
     on_tenant = tenant is not None and tenant.schema_name != "public"
     user = getattr(request, "user", None)
     signed_in = on_tenant and user is not None and user.is_authenticated
+    unread = 0
+    if signed_in:
+        from apps.notifications.models import Notification
+
+        unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return {
+        "unread_notifications": unread,
         "tenant": tenant if on_tenant else None,
         "nav_items": nav_for(request) if signed_in else [],
         "is_tenant_admin": signed_in and is_admin(user),

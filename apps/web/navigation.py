@@ -17,6 +17,11 @@ class NavItem:
 
 NAV_ITEMS = [
     NavItem(_("Home"), "home", "home"),
+    NavItem(_("Board"), "board", "kanban"),
+    NavItem(_("Deals"), "deal-table", "contact"),
+    NavItem(_("My tasks"), "task-list", "check"),
+    NavItem(_("Notifications"), "notification-list", "bell"),
+    NavItem(_("Pipelines"), "pipelines", "settings", admin_only=True),
     NavItem(_("Team"), "team", "users", admin_only=True),
     NavItem(_("API"), "api-docs", "code"),
 ]
@@ -33,5 +38,5 @@ def nav_for(request) -> list[dict]:
         except NoReverseMatch:
             continue
         active = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active, "name": item.url_name})
     return items

@@ -308,3 +308,72 @@ def pipeline_migrate_items(*, pipeline: Pipeline, actor, mapping: dict | None = 
     audit_record_many(events)
     audit_record(action="pipeline.items_migrated", actor=actor, target=pipeline, changes={"to_version": target.number, "items": len(events)})
     return {**plan, "dry_run": False}
+
+
+# ------------------------------------------------------------------------------
+# Editor steps: small changes to the draft, each validated and audited like a whole replacement
+# ------------------------------------------------------------------------------
+def draft_edit(*, pipeline: Pipeline, actor, change) -> PipelineVersion:
+    """Apply `change(document)` to the draft document and store it."""
+    with transaction.atomic():
+        document = documents.document_of(_draft_for_edit(_lock(pipeline)))
+        change(document)
+        return pipeline_draft_replace(pipeline=pipeline, document=document, actor=actor)
+
+
+def _unique_key(document: dict, name: str) -> str:
+    from django.utils.text import slugify
+
+    base = slugify(name)[:50] or "stage"
+    keys = {stage["key"] for stage in document["stages"]}
+    key, n = base, 2
+    while key in keys:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def draft_stage_add(*, pipeline: Pipeline, actor, name: str, kind: str = "open") -> PipelineVersion:
+    def change(document):
+        stage = {"key": _unique_key(document, name), "name": name, "kind": kind}
+        # New open stages go before the closing and on-hold ones, which conventionally end the board.
+        position = next((i for i, s in enumerate(document["stages"]) if s["kind"] != "open" and i > 0), len(document["stages"]))
+        document["stages"].insert(position if kind == "open" else len(document["stages"]), stage)
+
+    return draft_edit(pipeline=pipeline, actor=actor, change=change)
+
+
+def draft_stage_update(*, pipeline: Pipeline, actor, key: str, values: dict) -> PipelineVersion:
+    def change(document):
+        stage = next((s for s in document["stages"] if s["key"] == key), None)
+        if stage is None:
+            raise documents.DefinitionInvalid(_("Unknown stage."), fields={"key": [_("Unknown stage.")]})
+        stage.update(values)
+
+    return draft_edit(pipeline=pipeline, actor=actor, change=change)
+
+
+def draft_stage_shift(*, pipeline: Pipeline, actor, key: str, offset: int) -> PipelineVersion:
+    def change(document):
+        stages = document["stages"]
+        index = next((i for i, s in enumerate(stages) if s["key"] == key), None)
+        if index is None:
+            return
+        target = max(0, min(len(stages) - 1, index + offset))
+        stages.insert(target, stages.pop(index))
+
+    return draft_edit(pipeline=pipeline, actor=actor, change=change)
+
+
+def draft_stage_remove(*, pipeline: Pipeline, actor, key: str) -> PipelineVersion:
+    def change(document):
+        document["stages"] = [s for s in document["stages"] if s["key"] != key]
+        document["transitions"] = [t for t in document["transitions"] if key not in (t["from"], t["to"])]
+
+    return draft_edit(pipeline=pipeline, actor=actor, change=change)
+
+
+def draft_settings(*, pipeline: Pipeline, actor, name: str, transition_mode: str) -> PipelineVersion:
+    def change(document):
+        document["name"], document["transition_mode"] = name, transition_mode
+
+    return draft_edit(pipeline=pipeline, actor=actor, change=change)

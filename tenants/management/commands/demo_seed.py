@@ -13,7 +13,31 @@ TEAM = [
     ("admin@demo.test", "Adam Admin", ["admin"], "owner@demo.test"),
     ("manager@demo.test", "Maria Manager", ["manager"], "owner@demo.test"),
     ("staff@demo.test", "Stepan Staff", ["staff"], "manager@demo.test"),
+    ("measurer@demo.test", "Mykola Measurer", ["staff", "measurer"], "manager@demo.test"),
+    ("master@demo.test", "Taras Master", ["staff", "master"], "manager@demo.test"),
+    ("installer@demo.test", "Ivan Installer", ["staff", "installer"], "manager@demo.test"),
 ]
+# Sample deals: title, client, phone, amount, the stage to bring it to, hours overdue (None: on time)
+DEALS = [
+    ("Balcony glazing", "Petrenko Oksana", "+380671234501", None, "clarify", None),
+    ("Three windows, flat 12", "Kovalenko Andrii", "+380671234502", None, "clarify", 5),
+    ("Country house, 9 windows", "Shevchenko Iryna", "+380671234503", None, "schedule-measurement", None),
+    ("Office partition", "TOV Svitlo", "+380671234504", None, "measurement", 20),
+    ("Kitchen window", "Bondarenko Olha", "+380671234505", None, "price-calculation", None),
+    ("Loggia and door", "Melnyk Serhii", "+380671234506", 48000, "contract-signed", None),
+    ("School, 24 windows", "Lyceum No. 3", "+380671234507", 610000, "manufacturing", 30),
+    ("Two-room flat", "Tkachenko Roman", "+380671234508", 36500, "schedule-installation", None),
+    ("Veranda", "Kravchenko Natalia", "+380671234509", 52000, "won", None),
+    ("Attic window", "Oliinyk Yurii", "+380671234510", None, "lost", None),
+]
+FILL = {
+    "data.measurement_date": "2026-12-01",
+    "data.measurements": "Measured on site",
+    "data.contract_number": "DW-2026-001",
+    "data.installation_date": "2026-12-20",
+    "amount": 25000,
+    "close_reason": "Chose a cheaper offer",
+}
 
 
 class Command(BaseCommand):
@@ -41,6 +65,7 @@ class Command(BaseCommand):
             )
         with schema_context(DEMO_SLUG):
             owner = User.objects.get(email=TEAM[0][0])
+            pipeline = self._pipeline(owner)
             for email, name, roles, _manager in TEAM[1:]:
                 if not User.objects.filter(email=email).exists():
                     user_create(email=email, password=DEMO_PASSWORD, full_name=name, roles=roles, actor=owner)
@@ -48,6 +73,9 @@ class Command(BaseCommand):
                 user = User.objects.get(email=email)
                 if manager_email and user.manager_id is None:
                     user_update(user=user, actor=owner, manager=User.objects.get(email=manager_email))
+
+            if pipeline is not None:
+                self._sample_deals(owner, pipeline)
 
         port = options["port"]
         suffix = f":{port}" if port not in ("80", "") else ""
@@ -59,3 +87,52 @@ class Command(BaseCommand):
         for email, name, roles, _manager in TEAM:
             self.stdout.write(f"    {email:<22} {name:<16} {', '.join(roles)}")
         self.stdout.write("")
+
+    def _pipeline(self, owner):
+        """The window-installation template (its roles too); None when it was installed before."""
+        from workflows.models import Pipeline
+        from workflows.services.definitions import pipeline_install_blueprint
+
+        if Pipeline.objects.filter(template_code="window-installation").exists():
+            return None
+        return pipeline_install_blueprint(code="window-installation", actor=owner)
+
+    def _sample_deals(self, owner, pipeline):
+        """Deals in various stages of the window pipeline, some of them overdue."""
+        from datetime import timedelta
+
+        from apps.deals.models import Deal
+        from apps.deals.services import deal_create, deal_move
+        from workflows.models import StageVisit
+        from workflows.selectors import version_published_latest
+        from workflows.services import engine
+        from workflows.services.monitor import deadline_index_lower
+
+        stages = list(version_published_latest(pipeline).stages.order_by("position"))
+        by_key = {stage.key: stage for stage in stages}
+        from django.utils import timezone
+
+        for title, client, phone, amount, target, overdue_hours in DEALS:
+            deal = deal_create(pipeline=pipeline, title=title, actor=owner, client_name=client, client_phone=phone,
+                               amount=amount, currency="UAH")
+            goal = by_key[target]
+            if goal.kind == "open":
+                path = [s for s in stages if s.kind == "open" and s.position <= goal.position]
+            elif goal.kind == "won":
+                path = [s for s in stages if s.kind == "open"] + [goal]
+            else:
+                path = [goal]
+            for stage in path:
+                if stage.pk == deal.stage_id:
+                    continue
+                missing = engine.missing_fields(deal, stage)
+                deal_move(deal=deal, to_stage=stage, actor=owner, fields={k: v for k, v in FILL.items() if k in missing})
+                deal = Deal.objects.get(pk=deal.pk)
+            if overdue_hours:
+                # Demo data only: pretend the deal entered its stage long enough ago to be late.
+                visit = deal.current_visit
+                shift = (visit.due_at - timezone.now()) + timedelta(hours=overdue_hours)
+                StageVisit.objects.filter(pk=visit.pk).update(
+                    entered_at=visit.entered_at - shift, due_at=visit.due_at - shift, warn_at=visit.warn_at - shift
+                )
+                deadline_index_lower(DEMO_SLUG, visit.warn_at - shift)
