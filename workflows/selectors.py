@@ -75,3 +75,31 @@ def version_draft(pipeline: Pipeline) -> PipelineVersion | None:
 def pipelines_active(kind: str | None = None):
     queryset = Pipeline.objects.filter(archived_at__isnull=True)
     return queryset.filter(kind=kind) if kind else queryset
+
+
+_version_stages: dict[tuple[str, int], dict] = {}
+
+
+def frozen_version_stages(version_id: int) -> dict:
+    """Stages of a published (or retired) version with their entry roles and automations, by id.
+
+    Published versions never change (services refuse to edit them), so they are cached per
+    process: the engine checks transition rules without a query.
+    """
+    from workflows.models import Stage
+
+    key = (connection.schema_name, version_id)
+    cached = _version_stages.get(key)
+    if cached is None:
+        stages = list(
+            Stage.objects.filter(version_id=version_id, version__status__in=["published", "retired"])
+            .select_related("version", "responsible_role")
+            .prefetch_related("entry_roles", "automations__role")
+        )
+        cached = {stage.pk: stage for stage in stages}
+        if cached:
+            with _lock:
+                if len(_version_stages) > 5000:
+                    _version_stages.clear()
+                _version_stages[key] = cached
+    return cached

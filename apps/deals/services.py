@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import is_manager, object_perm_grant
+from accounts.permissions import is_manager, user_object_perms_set
 from apps.api.errors import DomainError
 from apps.audit.services import audit_record, diff
 from apps.deals.models import Deal
@@ -45,8 +45,7 @@ def deal_create(*, pipeline: Pipeline, actor, title: str, owner=None, **fields) 
             extra={"missing": missing},
         )
     deal.save()
-    object_perm_grant("deals.view_deal", deal, user=owner)
-    object_perm_grant("deals.change_deal", deal, user=owner)
+    user_object_perms_set(deal, ["deals.view_deal", "deals.change_deal"], grant_to=owner.pk)
     engine.enter_stage(deal, first, actor=actor, now=timezone.now())
     deal.save()
     audit_record(

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import is_manager, object_perm_grant
+from accounts.permissions import is_manager, user_object_perms_set
 from apps.api.errors import DomainError
 from apps.audit.services import audit_record, diff
 from apps.notifications.services import Draft, notify_many
@@ -26,8 +26,7 @@ class TaskInvalid(DomainError):
 
 def _grant(task: Task, user) -> None:
     if user is not None:
-        object_perm_grant("tasks.view_task", task, user=user)
-        object_perm_grant("tasks.change_task", task, user=user)
+        user_object_perms_set(task, ["tasks.view_task", "tasks.change_task"], grant_to=user.pk)
 
 
 def _schedule(task: Task) -> None:

@@ -18,13 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import is_admin, is_manager, object_perm_grant, object_perm_revoke, user_role_codes
+from accounts.permissions import is_admin, is_manager, user_object_perms_set, user_role_codes
 from apps.api.errors import Conflict, DomainError
 from apps.audit.services import audit_record
 from apps.notifications.services import Draft, notify_many
 from workflows.calendar import Sla, WorkingCalendar
 from workflows.models import AssignmentCursor, PipelineVersion, Stage, StageAutomation, StageVisit, Transition
-from workflows.selectors import calendar_for
+from workflows.selectors import calendar_for, frozen_version_stages
 
 
 class MoveNotAllowed(DomainError):
@@ -116,10 +116,15 @@ def _check_transition(obj, current: Stage, target: Stage, actor, previous_stage_
         if target.position < current.position and not returning_from_hold and not anytime and not current.is_closing:
             raise MoveNotAllowed(_("This pipeline only moves forward."), code="backward_move")
         if target.position > current.position and not anytime:
-            skipped = list(
-                Stage.objects.filter(
-                    version=version, position__gt=current.position, position__lt=target.position, skippable=False
-                ).exclude(kind__in=[Stage.Kind.ON_HOLD, Stage.Kind.LOST])
+            skipped = sorted(
+                (
+                    stage
+                    for stage in frozen_version_stages(version.pk).values()
+                    if current.position < stage.position < target.position
+                    and not stage.skippable
+                    and stage.kind not in (Stage.Kind.ON_HOLD, Stage.Kind.LOST)
+                ),
+                key=lambda stage: stage.position,
             )
             if skipped:
                 raise MoveNotAllowed(
@@ -188,87 +193,87 @@ def _role_holders(role) -> models.QuerySet:
     return User.objects.filter(is_active=True, groups=role.group_id).order_by("pk")
 
 
-def pick_responsible(stage: Stage, obj, pipeline) -> User | None:
+def pick_responsible(stage: Stage, obj, pipeline) -> int | None:
+    """The id of the person responsible in `stage` (see Stage.Assignment)."""
     item = item_of(obj)
     current_id = item.responsible_id(obj) or item.owner_id(obj)
-    current = User.objects.filter(pk=current_id, is_active=True).first() if current_id else None
     strategy = stage.assignment
     if strategy == Stage.Assignment.FIXED:
-        fixed = stage.fixed_assignee
-        return fixed if fixed is not None and fixed.is_active else current
+        fixed = stage.fixed_assignee_id
+        return fixed if fixed and User.objects.filter(pk=fixed, is_active=True).exists() else current_id
     if strategy == Stage.Assignment.KEEP or stage.responsible_role_id is None:
-        return current
+        return current_id
     holders = _role_holders(stage.responsible_role)
     if strategy == Stage.Assignment.ROUND_ROBIN:
         cursor, _created = AssignmentCursor.objects.select_for_update().get_or_create(pipeline=pipeline, stage_key=stage.key)
         ids = list(holders.values_list("pk", flat=True))
         if not ids:
-            return current
+            return current_id
         following = [pk for pk in ids if cursor.last_user_id is None or pk > cursor.last_user_id]
         chosen = (following or ids)[0]
         cursor.last_user_id = chosen
         cursor.save(update_fields=["last_user"])
-        return User.objects.get(pk=chosen)
+        return chosen
     # Least loaded: fewest open items of this kind; ties go to the longest-standing colleague.
     open_filter = Q(responsible_deals__outcome="open") if item.visit_field == "deal" else Q(assigned_tasks__status="open")
     relation = "responsible_deals" if item.visit_field == "deal" else "assigned_tasks"
-    chosen = holders.annotate(load=Count(relation, filter=open_filter)).order_by("load", "pk").first()
-    return chosen or current
+    chosen = holders.annotate(load=Count(relation, filter=open_filter)).order_by("load", "pk").values_list("pk", flat=True).first()
+    return chosen or current_id
 
 
-def _move_permissions(obj, old_id: int | None, new: User | None) -> None:
+def _move_permissions(obj, old_id: int | None, new_id: int | None) -> None:
     item = item_of(obj)
-    view, change = item.perms()
-    if new is not None and new.pk != old_id:
-        object_perm_grant(view, obj, user=new)
-        object_perm_grant(change, obj, user=new)
-    if old_id and old_id != (new.pk if new else None) and old_id != item.owner_id(obj):
-        old = User.objects.filter(pk=old_id).first()
-        if old is not None:
-            object_perm_revoke(view, obj, user=old)
-            object_perm_revoke(change, obj, user=old)
+    keep_old = old_id == item.owner_id(obj)
+    user_object_perms_set(
+        obj,
+        list(item.perms()),
+        grant_to=new_id if new_id != old_id else None,
+        revoke_from=old_id if old_id and old_id != new_id and not keep_old else None,
+    )
 
 
 # ------------------------------------------------------------------------------
 # Entering a stage
 # ------------------------------------------------------------------------------
-def enter_stage(obj, stage: Stage, *, actor, now: datetime, remaining: timedelta | None = None, note: str = "") -> StageVisit:
+def enter_stage(
+    obj, stage: Stage, *, actor, now: datetime, remaining: timedelta | None = None, note: str = "", calendar: WorkingCalendar | None = None
+) -> StageVisit:
     """Open a visit of `obj` to `stage`: deadline, responsible, permissions, automations.
 
     Used by move() and by item creation; the caller holds the item's row lock.
     """
     item = item_of(obj)
-    pipeline = stage.version.pipeline
-    calendar = calendar_for(pipeline)
+    pipeline = obj.pipeline
+    calendar = calendar or calendar_for(pipeline)
     old_responsible = item.responsible_id(obj)
     responsible = pick_responsible(stage, obj, pipeline)
     due_at, warn_at = deadlines(stage, calendar, now, remaining)
     visit = StageVisit.objects.create(
         **{item.visit_field: obj},
         stage=stage,
-        responsible=responsible,
+        responsible_id=responsible,
         entered_at=now,
         entered_by=actor if getattr(actor, "is_authenticated", False) else None,
         due_at=due_at,
         warn_at=warn_at,
         note=note[:500],
     )
-    setattr(obj, f"{item.responsible_field}_id", responsible.pk if responsible else None)
+    setattr(obj, f"{item.responsible_field}_id", responsible)
     obj.stage = stage
     obj.current_visit = visit
     _move_permissions(obj, old_responsible, responsible)
 
     drafts = []
     actor_id = getattr(actor, "pk", None)
-    if responsible is not None and responsible.pk != old_responsible and responsible.pk != actor_id:
+    if responsible is not None and responsible != old_responsible and responsible != actor_id:
         drafts.append(
             Draft(
-                recipient_id=responsible.pk,
+                recipient_id=responsible,
                 kind="assigned",
                 title=_("You are responsible for “%(item)s” at “%(stage)s”") % {"item": obj, "stage": stage.name},
                 body=_("Deadline: %s") % (timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M") if due_at else _("none")),
                 url=item.url(obj),
-                dedupe_key=f"assigned:visit:{visit.pk}:user:{responsible.pk}",
+                dedupe_key=f"assigned:visit:{visit.pk}:user:{responsible}",
                 **{f"{item.visit_field}_id": obj.pk},
             )
         )
@@ -285,17 +290,18 @@ def _run_automations(obj, stage: Stage, visit: StageVisit, calendar: WorkingCale
 
     item = item_of(obj)
     drafts: list[Draft] = []
-    for automation in stage.automations.select_related("role"):
+    for automation in stage.automations.all():
         if automation.action == StageAutomation.Action.CREATE_TASK:
-            assignee = None
+            assignee_id = None
             if automation.role_id:
-                assignee = (
+                assignee_id = (
                     _role_holders(automation.role)
                     .annotate(load=Count("assigned_tasks", filter=Q(assigned_tasks__status="open")))
                     .order_by("load", "pk")
+                    .values_list("pk", flat=True)
                     .first()
                 )
-            assignee = assignee or (User.objects.filter(pk=item.responsible_id(obj)).first() if item.responsible_id(obj) else None)
+            assignee_id = assignee_id or item.responsible_id(obj)
             due = calendar.add(now, timedelta(minutes=automation.due_offset_minutes)) if automation.due_offset_minutes else None
             warn = calendar.add(now, timedelta(minutes=automation.due_offset_minutes * 0.8)) if automation.due_offset_minutes else None
             task, created = Task.objects.get_or_create(
@@ -304,7 +310,7 @@ def _run_automations(obj, stage: Stage, visit: StageVisit, calendar: WorkingCale
                 defaults={
                     "title": automation.title,
                     "description": automation.description,
-                    "assignee": assignee,
+                    "assignee_id": assignee_id,
                     "deal": obj if item.visit_field == "deal" else getattr(obj, "deal", None),
                     "priority": automation.priority,
                     "source": Task.Source.AUTOMATION,
@@ -312,18 +318,17 @@ def _run_automations(obj, stage: Stage, visit: StageVisit, calendar: WorkingCale
                     "warn_at": warn,
                 },
             )
-            if created and assignee is not None:
-                object_perm_grant("tasks.view_task", task, user=assignee)
-                object_perm_grant("tasks.change_task", task, user=assignee)
+            if created and assignee_id is not None:
+                user_object_perms_set(task, ["tasks.view_task", "tasks.change_task"], grant_to=assignee_id)
                 drafts.append(
                     Draft(
-                        recipient_id=assignee.pk,
+                        recipient_id=assignee_id,
                         kind="assigned",
                         title=_("New task: %s") % task.title,
                         body=str(obj),
                         url=f"/tasks/{task.pk}/",
                         task_id=task.pk,
-                        dedupe_key=f"task-assigned:{task.pk}:user:{assignee.pk}",
+                        dedupe_key=f"task-assigned:{task.pk}:user:{assignee_id}",
                     )
                 )
                 if due:
@@ -370,7 +375,7 @@ def _lower_deadline_index_on_commit(moment: datetime) -> None:
 def _locked(obj):
     item = item_of(obj)
     try:
-        return item.model.objects.select_for_update(nowait=True, of=("self",)).select_related("stage__version__pipeline", "current_visit").get(pk=obj.pk)
+        return item.model.objects.select_for_update(nowait=True, of=("self",)).select_related("pipeline", "stage__version", "current_visit").get(pk=obj.pk)
     except OperationalError as exc:
         raise MoveConflict(_("Someone else is moving this item right now. Reload and try again.")) from exc
 
@@ -387,10 +392,15 @@ def move(*, obj, to_stage: Stage, actor, fields: dict | None = None, note: str =
         raise MoveForbidden(_("You may not move this item."))
     if to_stage.version_id != obj.version_id:
         raise MoveNotAllowed(_("That stage belongs to another pipeline or version."), code="foreign_stage")
-    current: Stage = obj.stage
+    stages = frozen_version_stages(obj.version_id)
+    current: Stage = stages.get(obj.stage_id, obj.stage)
+    to_stage = stages.get(to_stage.pk, to_stage)
     visit: StageVisit | None = obj.current_visit
+    # Only an item leaving an on-hold stage needs the stage it was in before (to return and resume).
     previous_visit = (
-        StageVisit.objects.filter(**{item.visit_field: obj}).exclude(pk=getattr(visit, "pk", None)).order_by("-entered_at", "-pk").first()
+        StageVisit.objects.filter(**{item.visit_field: obj}).exclude(pk=getattr(visit, "pk", None)).order_by("-pk").first()
+        if current.kind == Stage.Kind.ON_HOLD
+        else None
     )
     _check_transition(obj, current, to_stage, actor, previous_visit.stage_id if previous_visit else None)
 
@@ -404,7 +414,7 @@ def move(*, obj, to_stage: Stage, actor, fields: dict | None = None, note: str =
         )
 
     now = timezone.now()
-    calendar = calendar_for(current.version.pipeline)
+    calendar = calendar_for(obj.pipeline)
     remaining = None
     if visit is not None:
         visit.left_at = now
@@ -418,9 +428,9 @@ def move(*, obj, to_stage: Stage, actor, fields: dict | None = None, note: str =
         remaining = timedelta(seconds=previous_visit.remaining_seconds)  # the paused clock resumes
 
     old_responsible = item.responsible_id(obj)
-    new_visit = enter_stage(obj, to_stage, actor=actor, now=now, remaining=remaining, note=note)
+    new_visit = enter_stage(obj, to_stage, actor=actor, now=now, remaining=remaining, note=note, calendar=calendar)
     _close_or_reopen(obj, to_stage, now)
-    obj.save()
+    obj.save()  # every field: required fields supplied with the move may have changed any of them
     audit_record(
         action=f"{item.visit_field}.moved",
         actor=actor,
