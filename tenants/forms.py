@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.timezones import time_zone_choices
 from tenants.validators import SLUG_MAX_LENGTH
+from workflows.blueprints import blueprint_choices
 
 
 class SignupForm(forms.Form):
@@ -19,7 +20,9 @@ class SignupForm(forms.Form):
     password = forms.CharField(label=_("Password"), max_length=256, strip=False, widget=forms.PasswordInput(render_value=False))
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, initial="en")
     time_zone = forms.ChoiceField(label=_("Time zone"), initial="UTC")
+    template = forms.ChoiceField(label=_("Start with a pipeline for"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = time_zone_choices()
+        self.fields["template"].choices = [("", _("Nothing yet, I will set it up"))] + blueprint_choices()

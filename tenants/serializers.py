@@ -2,6 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.timezones import is_time_zone
+from workflows.blueprints import BLUEPRINTS
 
 
 class SignupSerializer(serializers.Serializer):
@@ -15,6 +16,7 @@ class SignupSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=[code for code, _n in settings.LANGUAGES], required=False, default="en")
     time_zone = serializers.CharField(max_length=64, required=False, default="UTC")
     country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True, default="")
+    template = serializers.ChoiceField(choices=[""] + list(BLUEPRINTS), required=False, allow_blank=True, default="")
 
     def validate_time_zone(self, value):
         if not is_time_zone(value):

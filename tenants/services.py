@@ -100,6 +100,7 @@ def tenant_signup(
     time_zone: str = "UTC",
     country: str = "",
     method: str | None = None,
+    template: str = "",
 ) -> SignupResult:
     """Validate, then create the tenant, its schema and its owner in one transaction.
 
@@ -118,6 +119,7 @@ def tenant_signup(
             time_zone=time_zone,
             country=country,
             method=method or settings.TENANT_PROVISIONING_METHOD,
+            template=template,
         )
     except IntegrityError as exc:
         if "schema_name" not in str(exc) and "domain" not in str(exc):
@@ -140,6 +142,7 @@ def tenant_provision(
     time_zone: str = "UTC",
     country: str = "",
     method: str = "clone",
+    template: str = "",
 ) -> SignupResult:
     """Create a tenant with its schema and owner. PostgreSQL DDL is transactional: a failure
     at any step leaves no row and no schema behind."""
@@ -176,6 +179,10 @@ def tenant_provision(
             actor=None,
         )
         audit_record(action="tenant.created", actor=owner, target=tenant, changes={"name": name, "slug": slug})
+        if template:
+            from workflows.services.definitions import pipeline_install_blueprint
+
+            pipeline_install_blueprint(code=template, actor=owner)
         login_token = login_link_create(user=owner)
     connection.set_schema_to_public()
     logger.info("tenant provisioned schema=%s method=%s", slug, method)

@@ -193,3 +193,14 @@ def test_two_concurrent_signups_for_one_slug_one_wins(django_db_blocker):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE %s", [slug + "%"])
         assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.django_db
+def test_signup_can_install_a_pipeline_template():
+    from workflows.models import Pipeline
+
+    slug = unique_slug("tpl")
+    assert signup(slug, template="beauty-salon").status_code == 201
+    with schema_context(slug):
+        assert Pipeline.objects.get().template_code == "beauty-salon"
+    assert signup(unique_slug("tpl"), template="spaceship").json()["fields"]["template"]
