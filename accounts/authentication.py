@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.services import token_authenticate
+from billing.services import plan_limit_check
 
 
 class HashedTokenAuthentication(authentication.BaseAuthentication):
@@ -21,6 +22,8 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
         found = token_authenticate(key)
         if found is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        # Tokens outlive plan changes: a plan without API access refuses them (402) until upgraded.
+        plan_limit_check("api_access")
         return found
 
     def authenticate_header(self, request):

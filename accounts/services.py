@@ -85,7 +85,10 @@ def user_create(
     manager: User | None = None,
     roles: Iterable[str | Role] = (),
 ) -> User:
+    from billing.services import plan_limit_check, seats_sync_request
+
     email = _email_normalized(email)
+    plan_limit_check("seats", used=User.objects.filter(is_active=True).count())
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict(
             _("Someone with this e-mail already works here."),
@@ -109,6 +112,7 @@ def user_create(
         target=user,
         changes={"email": email, "full_name": user.full_name, "roles": sorted(r.code for r in role_list)},
     )
+    seats_sync_request()
     return user
 
 
@@ -136,6 +140,11 @@ def user_update(*, user: User, actor, **fields) -> User:
         raise AccountError(_("You cannot deactivate yourself."), code="self_deactivation")
     if fields.get("is_active") is False and has_role(user, Role.Builtin.OWNER):
         _ensure_another_owner(user)
+    activity_changes = "is_active" in fields and bool(fields["is_active"]) != user.is_active
+    if activity_changes and fields["is_active"]:
+        from billing.services import plan_limit_check
+
+        plan_limit_check("seats", used=User.objects.filter(is_active=True).count())
     before = {name: _audit_value(getattr(user, name)) for name in fields}
     for name, value in fields.items():
         setattr(user, name, value)
@@ -143,6 +152,10 @@ def user_update(*, user: User, actor, **fields) -> User:
     changes = diff(before, {name: _audit_value(getattr(user, name)) for name in fields})
     if changes:
         audit_record(action="user.updated", actor=actor, target=user, changes=changes)
+    if activity_changes:
+        from billing.services import seats_sync_request
+
+        seats_sync_request()
     return user
 
 
@@ -235,9 +248,11 @@ def invitation_link(invitation: Invitation, base_url: str) -> str:
 @transaction.atomic
 def invitation_create(*, email: str, actor, roles: Iterable[str | Role] = (), full_name: str = "", base_url: str) -> Invitation:
     from accounts.tasks import invitation_email_send
+    from billing.services import plan_limit_check
     from tenants.dispatch import enqueue_on_commit
 
     email = _email_normalized(email)
+    plan_limit_check("seats")
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict(
             _("This person already has an account."),
@@ -343,6 +358,9 @@ def _digest(secret: str) -> str:
 @transaction.atomic
 def token_create(*, user: User, name: str, actor) -> tuple[ApiToken, str]:
     """A new token for `user`; returns it with its key, which is shown once and never stored."""
+    from billing.services import plan_limit_check
+
+    plan_limit_check("api_access")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=(name or "API token").strip()[:100], prefix=prefix, digest=_digest(secret))

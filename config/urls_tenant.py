@@ -46,5 +46,6 @@ urlpatterns = [
     path("", include("apps.deals.urls")),
     path("", include("apps.tasks.urls")),
     path("", include("apps.notifications.urls")),
+    path("", include("billing.urls")),
     path("", include("apps.web.urls")),
 ]

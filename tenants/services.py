@@ -149,6 +149,7 @@ def tenant_provision(
     from accounts.models import Role
     from accounts.services import login_link_create, user_create
     from apps.audit.services import audit_record
+    from billing.services import subscription_trial_start
 
     validate_slug(slug)
     tenant = Tenant(
@@ -156,6 +157,7 @@ def tenant_provision(
     )
     tenant.save()
     Domain.objects.create(domain=tenant_host(slug), tenant=tenant, is_primary=True)
+    subscription_trial_start(tenant=tenant)
 
     if method == "clone":
         if not spares.spare_take_as(slug):

@@ -24,6 +24,9 @@ class DealInvalid(DomainError):
 @transaction.atomic
 def deal_create(*, pipeline: Pipeline, actor, title: str, owner=None, **fields) -> Deal:
     """A new deal on the pipeline's latest published version, in its first stage."""
+    from billing.services import plan_limit_check
+
+    plan_limit_check("active_deals")
     if pipeline.kind != Pipeline.Kind.DEAL or pipeline.archived_at:
         raise DealInvalid(_("Choose an active deal pipeline."), fields={"pipeline": [ValidationError(_("Not a deal pipeline."), code="invalid")]})
     version = version_published_latest(pipeline)

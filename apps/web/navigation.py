@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.permissions import is_admin
+from accounts.permissions import has_role, is_admin
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,7 @@ class NavItem:
     url_name: str
     icon: str
     admin_only: bool = False
+    owner_only: bool = False
 
 
 NAV_ITEMS = [
@@ -23,15 +24,19 @@ NAV_ITEMS = [
     NavItem(_("Notifications"), "notification-list", "bell"),
     NavItem(_("Pipelines"), "pipelines", "settings", admin_only=True),
     NavItem(_("Team"), "team", "users", admin_only=True),
+    NavItem(_("Billing"), "billing", "settings", owner_only=True),
     NavItem(_("API"), "api-docs", "code"),
 ]
 
 
 def nav_for(request) -> list[dict]:
+    from accounts.models import Role
+
     admin = is_admin(request.user)
+    owner = has_role(request.user, Role.Builtin.OWNER)
     items = []
     for item in NAV_ITEMS:
-        if item.admin_only and not admin:
+        if (item.admin_only and not admin) or (item.owner_only and not owner):
             continue
         try:
             url = reverse(item.url_name)

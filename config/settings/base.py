@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the resolved view: writes of a read-only company answer 402.
+    "billing.middleware.ReadOnlyMiddleware",
 ]
 
 TEMPLATES = [

@@ -49,6 +49,9 @@ CELERY_BEAT_SCHEDULE = {
     "health-heartbeat": {"task": "tenants.health_heartbeat", "schedule": timedelta(seconds=30)},
     "spare-schemas-refill": {"task": "tenants.spares_refill", "schedule": timedelta(minutes=1)},
     "outbox-redeliver": {"task": "tenants.outbox_redeliver", "schedule": timedelta(seconds=60)},
+    # Seat counts that could not reach Stripe are retried (billing.StripeCommand).
+    "billing-stripe-commands": {"task": "billing.stripe_commands_run", "schedule": timedelta(minutes=1)},
+    "billing-enforce": {"task": "billing.enforce", "schedule": timedelta(minutes=10)},
     "invitations-expire": {
         "task": "tenants.fan_out",
         "schedule": timedelta(minutes=10),

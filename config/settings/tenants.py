@@ -12,6 +12,7 @@ SHARED_APPS = [
     "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",

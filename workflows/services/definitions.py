@@ -82,6 +82,9 @@ def _write_version(version: PipelineVersion, doc: dict) -> None:
 @transaction.atomic
 def pipeline_create(*, document, actor, template_code: str = "", publish: bool = False) -> Pipeline:
     """Create a pipeline from a definition document (import, templates, the editor's "new")."""
+    from billing.services import plan_limit_check
+
+    plan_limit_check("pipelines")
     doc = _validate(document)
     _ensure_roles(doc, actor)
     pipeline = Pipeline.objects.create(name=doc["name"], kind=doc["kind"], description=doc["description"], template_code=template_code)
