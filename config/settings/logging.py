@@ -14,5 +14,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Django logs request bodies' field names on some errors; keep its request logger at WARNING.
         "django.request": {"level": "WARNING"},
+        # The stripe client logs every request URL at INFO; ids only, but noise in every log line.
+        "stripe": {"level": "WARNING"},
     },
 }
