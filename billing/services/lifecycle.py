@@ -36,6 +36,9 @@ _TENANT_STATUS_FOR = {
 }
 
 
+_ENDED = {S.CANCELED, S.INCOMPLETE_EXPIRED, S.INCOMPLETE, S.UNPAID}
+
+
 def plan_trial() -> Plan:
     return Plan.objects.filter(is_trial=True).order_by("position").first() or Plan.objects.order_by("position").first()
 
@@ -106,13 +109,16 @@ def subscription_apply_remote(*, subscription: Subscription, remote: dict) -> Su
     or out of order cannot move the state backwards.
     """
     subscription = Subscription.objects.select_for_update().select_related("tenant", "plan").get(pk=subscription.pk)
+    status = remote.get("status", subscription.status)
+    if subscription.stripe_subscription_id and subscription.stripe_subscription_id != remote["id"] and status in _ENDED:
+        # A late event about a subscription the company has since replaced: it changes nothing.
+        return subscription
     items = (remote.get("items") or {}).get("data") or []
     item = items[0] if items else {}
     price = item.get("price") or {}
     plan, interval = _plan_for_price(price.get("id", ""))
     if plan is None and price:
         logger.warning("subscription price not mapped to a plan price=%s", price.get("id"))
-    status = remote.get("status", subscription.status)
     subscription.stripe_subscription_id = remote["id"]
     subscription.stripe_customer_id = remote.get("customer") or subscription.stripe_customer_id
     subscription.stripe_item_id = item.get("id", subscription.stripe_item_id)

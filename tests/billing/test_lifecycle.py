@@ -68,6 +68,10 @@ def test_a_canceled_subscription_makes_the_company_read_only_and_a_new_checkout_
     checkout(tenant_a, billing_on, plan="business", interval="year")
     subscription = subscription_of(tenant_a)
     assert (tenant_status(tenant_a), subscription.plan.code, subscription.interval) == ("active", "business", "year")
+    # A late event about the old, canceled subscription does not undo the new one.
+    billing_on.send([billing_on.event("customer.subscription.deleted", billing_on.subscriptions[sub["id"]])])
+    assert billing_on.deliverer.answers[-1][0] == 200
+    assert (tenant_status(tenant_a), subscription_of(tenant_a).stripe_subscription_id) == ("active", subscription.stripe_subscription_id)
 
 
 def test_trial_end_grace_end_and_long_unpaid_are_enforced_by_the_periodic_task(billing_on, tenant_a, tenant_b):
