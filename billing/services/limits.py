@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.api.errors import DomainError
 from billing.stripe_api import billing_enabled
@@ -14,12 +15,12 @@ from billing.stripe_api import billing_enabled
 UPGRADE_PATH = "/billing/"
 
 LIMIT_LABELS = {
-    "seats": "active users",
-    "pipelines": "pipelines",
-    "active_deals": "open deals",
-    "storage_mb": "file storage (MB)",
-    "api_access": "API access",
-    "audit_export": "audit log export",
+    "seats": gettext_lazy("active users"),
+    "pipelines": gettext_lazy("pipelines"),
+    "active_deals": gettext_lazy("open deals"),
+    "storage_mb": gettext_lazy("file storage (MB)"),
+    "api_access": gettext_lazy("API access"),
+    "audit_export": gettext_lazy("audit log export"),
 }
 
 
