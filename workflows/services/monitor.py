@@ -114,6 +114,16 @@ def _deal_url(visit) -> str:
     return f"/deals/{visit.deal_id}/"
 
 
+def _stamp(visits: list, **common) -> None:
+    """Write the visits' new escalation level and next escalation moment (plus `common` fields):
+    one UPDATE per distinct pair instead of bulk_update's CASE per row, which cost half the run."""
+    groups: dict[tuple, list[int]] = {}
+    for v in visits:
+        groups.setdefault((v.escalation_level, v.next_escalation_at), []).append(v.pk)
+    for (level, next_at), pks in groups.items():
+        StageVisit.objects.filter(pk__in=pks).update(escalation_level=level, next_escalation_at=next_at, **common)
+
+
 def _claim(queryset, now_field_filter: Q, limit: int) -> list[int]:
     return list(
         queryset.filter(now_field_filter).select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:limit]
@@ -150,6 +160,8 @@ def process_visit_warnings(now: datetime, managers: _Managers) -> int:
                 [{"action": "sla.warning", "target": v.deal, "changes": {"stage": v.stage.key, "visit": v.pk}} for v in visits]
             )
             done += len(ids)
+            if len(ids) < BATCH:
+                return done
 
 
 def process_visit_breaches(now: datetime, managers: _Managers) -> int:
@@ -186,12 +198,14 @@ def process_visit_breaches(now: datetime, managers: _Managers) -> int:
                             dedupe_key=f"sla_breach:visit:{v.pk}:level:1:user:{recipient}",
                         )
                     )
-            StageVisit.objects.bulk_update(visits, ["breached_at", "escalation_level", "next_escalation_at"])
+            _stamp(visits, breached_at=now)
             notify_many(drafts)
             audit_record_many(
                 [{"action": "sla.breached", "target": v.deal, "changes": {"stage": v.stage.key, "visit": v.pk}} for v in visits]
             )
             done += len(ids)
+            if len(ids) < BATCH:
+                return done
 
 
 def process_escalations(now: datetime, managers: _Managers) -> int:
@@ -221,15 +235,17 @@ def process_escalations(now: datetime, managers: _Managers) -> int:
                             dedupe_key=f"sla_breach:visit:{v.pk}:level:{level}:user:{recipient}",
                         )
                     )
-            StageVisit.objects.bulk_update(visits, ["escalation_level", "next_escalation_at"])
+            _stamp(visits)
             notify_many(drafts)
             audit_record_many(
                 [{"action": "sla.escalated", "target": v.deal, "changes": {"level": v.escalation_level, "visit": v.pk}} for v in visits]
             )
             done += len(ids)
+            if len(ids) < BATCH:
+                return done
 
 
-def process_tasks(now: datetime, managers: _Managers) -> int:
+def process_tasks(now: datetime, managers: _Managers, kinds: set[str] = frozenset({"warn", "breach", "remind"})) -> int:
     from apps.tasks.models import Task
 
     done = 0
@@ -239,7 +255,7 @@ def process_tasks(now: datetime, managers: _Managers) -> int:
         ("breach", Q(breached_at__isnull=True, due_at__lte=now), "breached_at"),
         ("remind", Q(reminded_at__isnull=True, remind_at__lte=now), "reminded_at"),
     ]
-    for kind, condition, stamp in rules:
+    for kind, condition, stamp in [rule for rule in rules if rule[0] in kinds]:
         while True:
             with transaction.atomic():
                 ids = _claim(open_tasks, condition, BATCH)
@@ -272,39 +288,61 @@ def process_tasks(now: datetime, managers: _Managers) -> int:
                 if kind == "breach":
                     audit_record_many([{"action": "task.breached", "target": task} for task in tasks])
                 done += len(ids)
+            if len(ids) < BATCH:
+                break
     return done
 
 
-def next_due_moment() -> datetime | None:
-    """The earliest pending warning, breach, escalation or reminder in this tenant."""
+def due_moments() -> dict[str, datetime | None]:
+    """The earliest pending moment of each kind of work in this tenant, in two queries."""
     from django.db.models import Min
 
     from apps.tasks.models import Task
 
-    open_visits = StageVisit.objects.filter(deal__isnull=False, left_at__isnull=True)
-    open_tasks = Task.objects.filter(status=Task.Status.OPEN)
-    candidates = [
-        open_visits.filter(warned_at__isnull=True).aggregate(m=Min("warn_at"))["m"],
-        open_visits.filter(breached_at__isnull=True).aggregate(m=Min("due_at"))["m"],
-        open_visits.aggregate(m=Min("next_escalation_at"))["m"],
-        open_tasks.filter(warned_at__isnull=True).aggregate(m=Min("warn_at"))["m"],
-        open_tasks.filter(breached_at__isnull=True).aggregate(m=Min("due_at"))["m"],
-        open_tasks.filter(reminded_at__isnull=True).aggregate(m=Min("remind_at"))["m"],
-    ]
-    found = [moment for moment in candidates if moment is not None]
-    return min(found) if found else None
+    visits = StageVisit.objects.filter(deal__isnull=False, left_at__isnull=True).aggregate(
+        visit_warn=Min("warn_at", filter=Q(warned_at__isnull=True)),
+        visit_breach=Min("due_at", filter=Q(breached_at__isnull=True)),
+        visit_escalate=Min("next_escalation_at"),
+    )
+    tasks = Task.objects.filter(status=Task.Status.OPEN).aggregate(
+        warn=Min("warn_at", filter=Q(warned_at__isnull=True)),
+        breach=Min("due_at", filter=Q(breached_at__isnull=True)),
+        remind=Min("remind_at", filter=Q(reminded_at__isnull=True)),
+    )
+    return {**visits, **{f"task_{k}": v for k, v in tasks.items()}}
+
+
+def next_due_moment() -> datetime | None:
+    """The earliest pending warning, breach, escalation or reminder in this tenant."""
+    return _earliest(due_moments())
 
 
 def sla_process(*, schema_name: str, version: int | None, now: datetime | None = None) -> dict:
-    """Handle everything due in the current tenant, then store its next due moment."""
+    """Handle everything due in the current tenant, then store its next due moment.
+
+    The due moments are read first, so only the kinds of work that are due are claimed; a
+    tenant's run touches few tables, which matters when thousands of schemas share a connection.
+    """
     now = now or timezone.now()
-    managers = _Managers()
-    counts = {
-        "warnings": process_visit_warnings(now, managers),
-        "breaches": process_visit_breaches(now, managers),
-        "escalations": process_escalations(now, managers),
-        "tasks": process_tasks(now, managers),
-    }
+    moments = due_moments()
+    due = {kind for kind, moment in moments.items() if moment is not None and moment <= now}
+    counts = {"warnings": 0, "breaches": 0, "escalations": 0, "tasks": 0}
+    if due:
+        managers = _Managers()
+        if "visit_warn" in due:
+            counts["warnings"] = process_visit_warnings(now, managers)
+        if "visit_breach" in due:
+            counts["breaches"] = process_visit_breaches(now, managers)
+        if "visit_escalate" in due:
+            counts["escalations"] = process_escalations(now, managers)
+        task_kinds = {kind.removeprefix("task_") for kind in due if kind.startswith("task_")}
+        if task_kinds:
+            counts["tasks"] = process_tasks(now, managers, task_kinds)
     if version is not None:
-        deadline_index_settle(schema_name, version, next_due_moment)
+        deadline_index_settle(schema_name, version, next_due_moment if due else lambda: _earliest(moments))
     return counts
+
+
+def _earliest(moments: dict) -> datetime | None:
+    found = [moment for moment in moments.values() if moment is not None]
+    return min(found) if found else None
