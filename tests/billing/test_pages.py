@@ -76,3 +76,19 @@ def test_past_due_and_trial_end_banners(billing_on, tenant_a):
     billing_on.fail_payment(sub["id"])
     tenant_host_cache_clear()
     assert b'data-kind="past_due"' in client.get("/").content
+
+
+def test_operators_edit_plans_in_the_public_sites_admin_and_tenant_hosts_have_none(db, tenant_a):
+    from django_tenants.utils import schema_context
+
+    from accounts.models import User
+
+    with schema_context("public"):
+        operator = User.objects.create_superuser(email="operator@crm.test", password=PASSWORD, full_name="Operator")
+    client = Client(HTTP_HOST="localhost")
+    assert client.get("/operator/admin/").status_code == 302
+    client.force_login(operator)
+    plans = client.get("/operator/admin/billing/plan/")
+    assert plans.status_code == 200
+    assert b"Business" in plans.content and b"Team" in plans.content
+    assert Client(HTTP_HOST=tenant_a.host).get("/operator/admin/").status_code == 404
