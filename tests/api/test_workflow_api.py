@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from apps.deals.services import deal_create
 from tests.conftest import api_client, stages_of
-from workflows.blueprints import B2B_SALE
+from workflows.blueprints import blueprint_document
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=dt_timezone.utc)
 
@@ -55,7 +55,7 @@ def test_import_errors_name_the_field(owner_api):
 
 @pytest.mark.django_db
 def test_draft_edit_publish_versions_export_and_migrate(owner_api):
-    pipeline = owner_api.post("/api/v1/pipelines/import/?", B2B_SALE, format="json").json()
+    pipeline = owner_api.post("/api/v1/pipelines/import/?", blueprint_document("b2b-sale"), format="json").json()
     pid = pipeline["id"]
     assert pipeline["current_version"] is None and pipeline["draft_version"] == 1
     assert owner_api.post(f"/api/v1/pipelines/{pid}/publish/").json()["number"] == 1

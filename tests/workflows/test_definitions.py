@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 from apps.audit.models import AuditEvent
 from apps.deals.services import deal_create, deal_move
 from workflows import documents
-from workflows.blueprints import BLUEPRINTS, WINDOW_INSTALLATION
+from workflows.blueprints import BLUEPRINTS, blueprint_document
 from workflows.models import PipelineVersion
 from workflows.services import definitions
 from tests.conftest import stages_of
@@ -21,6 +21,21 @@ def test_every_builtin_template_installs_and_publishes(tenant_a, owner_of, code)
         assert pipeline.versions.filter(status="published").count() == 1
         assert pipeline.versions.filter(status="draft").count() == 1
         assert len(stages_of(pipeline)) == len(BLUEPRINTS[code][1]["stages"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language, first_stage, role", [("uk", "Уточнення заявки", "Замірник"), ("ru", "Уточнение заявки", "Замерщик")])
+def test_a_template_installs_in_the_language_of_whoever_installs_it(tenant_b, owner_of, language, first_stage, role):
+    from django.utils import translation
+
+    from accounts.models import Role
+
+    with translation.override(language), schema_context(tenant_b.slug):
+        pipeline = definitions.pipeline_install_blueprint(code="window-installation", actor=owner_of(tenant_b))
+        stages = sorted(stages_of(pipeline).values(), key=lambda stage: stage.position)
+        assert stages[0].name == first_stage
+        assert Role.objects.get(code="measurer").name == role
+        assert pipeline.name != "Window installation"
 
 
 @pytest.mark.django_db
@@ -55,7 +70,7 @@ def test_window_template_has_the_agreed_path_and_roles(tenant_a, window_pipeline
     ],
 )
 def test_invalid_definitions_are_refused_naming_the_field(tenant_a, owner_of, mutate, field):
-    doc = copy.deepcopy(WINDOW_INSTALLATION)
+    doc = blueprint_document("window-installation")
     mutate(doc)
     with schema_context(tenant_a.slug):
         with pytest.raises(documents.DefinitionInvalid) as error:

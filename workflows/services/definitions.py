@@ -187,12 +187,11 @@ def pipeline_export(pipeline: Pipeline, *, draft: bool = False) -> dict:
 
 def pipeline_install_blueprint(*, code: str, actor) -> Pipeline:
     """Install a built-in template, published and ready for deals."""
-    from workflows.blueprints import BLUEPRINTS
+    from workflows.blueprints import BLUEPRINTS, blueprint_document
 
     if code not in BLUEPRINTS:
         raise documents.DefinitionInvalid(_("Unknown template."), fields={"template": [_("Unknown template: %s") % code]})
-    _label, document = BLUEPRINTS[code]
-    return pipeline_create(document=document, actor=actor, template_code=code, publish=True)
+    return pipeline_create(document=blueprint_document(code), actor=actor, template_code=code, publish=True)
 
 
 # ------------------------------------------------------------------------------
