@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from apps.audit import api as audit_api
+from apps.clients import api as clients_api
 from apps.deals import api as deals_api
 from apps.notifications import api as notifications_api
 from apps.tasks import api as tasks_api
@@ -26,6 +27,8 @@ router.register("auth/tokens", accounts_api.TokenViewSet, basename="token")
 router.register("audit-events", audit_api.AuditEventViewSet, basename="audit-event")
 router.register("pipelines", workflows_api.PipelineViewSet, basename="pipeline")
 router.register("calendars", workflows_api.CalendarViewSet, basename="calendar")
+router.register("clients", clients_api.ClientViewSet, basename="client")
+router.register("client-sources", clients_api.ClientSourceViewSet, basename="client-source")
 router.register("deals", deals_api.DealViewSet, basename="deal")
 router.register("tasks", tasks_api.TaskViewSet, basename="task")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
@@ -43,6 +46,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set-language"),
     path("", include("accounts.urls")),
     path("", include("workflows.urls")),
+    path("", include("apps.clients.urls")),
     path("", include("apps.deals.urls")),
     path("", include("apps.tasks.urls")),
     path("", include("apps.notifications.urls")),

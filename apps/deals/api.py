@@ -13,10 +13,10 @@ from workflows.models import Stage
 MOVE_FIELD_NAMES = set(DealFieldsSerializer().fields)
 
 
-def move_fields(raw: dict) -> dict:
+def move_fields(raw: dict, request=None) -> dict:
     """Validate the fields a move supplies: deal fields, or "data.<name>" entries of the deal's data."""
     plain = {k: v for k, v in raw.items() if not k.startswith("data.")}
-    data = DealFieldsSerializer(data=plain, partial=True)
+    data = DealFieldsSerializer(data=plain, partial=True, context={"request": request})
     data.is_valid(raise_exception=True)
     extras = {k: v for k, v in raw.items() if k.startswith("data.")}
     if extras:
@@ -34,7 +34,7 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(request=DealCreateSerializer, responses={201: DealSerializer})
     def create(self, request):
-        data = DealCreateSerializer(data=request.data)
+        data = DealCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         deal = services.deal_create(pipeline=fields.pop("pipeline"), title=fields.pop("title"), actor=request.user, **fields)
@@ -43,7 +43,7 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=DealFieldsSerializer, responses=DealSerializer)
     def partial_update(self, request, pk=None):
         deal = self.get_object()
-        data = DealFieldsSerializer(data=request.data, partial=True)
+        data = DealFieldsSerializer(data=request.data, partial=True, context={"request": request})
         data.is_valid(raise_exception=True)
         services.deal_update(deal=deal, actor=request.user, **data.validated_data)
         return Response(DealSerializer(self.get_queryset().get(pk=deal.pk)).data)
@@ -64,7 +64,7 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             deal=deal,
             to_stage=stage,
             actor=request.user,
-            fields=move_fields(raw),
+            fields=move_fields(raw, request),
             note=data.validated_data["note"],
             expected_stage_id=data.validated_data["expected_stage"],
         )

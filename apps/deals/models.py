@@ -13,8 +13,8 @@ class Deal(models.Model):
         LOST = "lost", _("Lost")
 
     title = models.CharField(_("title"), max_length=200)
-    # The client as contact details until the client base exists; a `client` foreign key to
-    # apps.clients.Client joins these fields then (they stay as the contact of the deal).
+    # The client's card, and the contact of this deal (filled from the card when left blank).
+    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="deals", verbose_name=_("client card"))
     client_name = models.CharField(_("client"), max_length=200, blank=True)
     client_phone = models.CharField(_("client's phone"), max_length=32, blank=True)
     client_email = models.EmailField(_("client's e-mail"), blank=True)

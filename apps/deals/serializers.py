@@ -3,6 +3,7 @@ import re
 from django.utils import timezone
 from rest_framework import serializers
 
+from apps.clients.models import Client
 from apps.deals.models import Deal
 from workflows.models import Pipeline, StageVisit
 
@@ -22,10 +23,23 @@ def validate_data(value):
     return value
 
 
+class VisibleClientField(serializers.PrimaryKeyRelatedField):
+    """A client card the requesting user may see; any other id is "not found"."""
+
+    default_error_messages = {"does_not_exist": "Unknown client.", "incorrect_type": "Give the client's id."}
+
+    def get_queryset(self):
+        from apps.clients.selectors import client_list_visible_to
+
+        request = self.context.get("request")
+        return client_list_visible_to(request.user) if request else Client.objects.none()
+
+
 class DealFieldsSerializer(serializers.Serializer):
     """The fields a person may set on a deal (create, edit, or on the way into a stage)."""
 
     title = serializers.CharField(max_length=200, required=False)
+    client = VisibleClientField(required=False, allow_null=True)
     client_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     client_phone = serializers.RegexField(r"^[0-9+()\-\s]{0,32}$", max_length=32, required=False, allow_blank=True)
     client_email = serializers.EmailField(required=False, allow_blank=True)
@@ -59,7 +73,7 @@ class DealSerializer(serializers.ModelSerializer):
     class Meta:
         model = Deal
         fields = [
-            "id", "title", "client_name", "client_phone", "client_email", "amount", "currency", "owner", "responsible",
+            "id", "title", "client", "client_name", "client_phone", "client_email", "amount", "currency", "owner", "responsible",
             "pipeline", "version", "stage", "due_at", "warn_at", "overdue", "at_risk", "expected_close_date", "outcome",
             "close_reason", "closed_at", "data", "created_at", "updated_at",
         ]

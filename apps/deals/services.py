@@ -14,7 +14,7 @@ from workflows.models import Pipeline, Stage
 from workflows.selectors import version_published_latest
 from workflows.services import engine
 
-EDITABLE_FIELDS = ("title", "client_name", "client_phone", "client_email", "amount", "currency", "expected_close_date", "close_reason", "data")
+EDITABLE_FIELDS = ("title", "client", "client_name", "client_phone", "client_email", "amount", "currency", "expected_close_date", "close_reason", "data")
 
 
 class DealInvalid(DomainError):
@@ -36,6 +36,14 @@ def deal_create(*, pipeline: Pipeline, actor, title: str, owner=None, **fields) 
     if unknown:
         raise ValueError(f"not deal fields: {sorted(unknown)}")
     owner = owner or actor
+    client = fields.get("client")
+    if client is not None:
+        fields.setdefault("client_name", client.display_name)
+        fields["client_name"] = fields["client_name"] or client.display_name
+        if not fields.get("client_phone") and client.phones:
+            fields["client_phone"] = client.phones[0]
+        if not fields.get("client_email") and client.emails:
+            fields["client_email"] = client.emails[0]
     if owner.pk != actor.pk and not is_manager(actor):
         raise DomainError(_("Only a manager can create deals for someone else."), code="permission_denied", )
     first: Stage = version.stages.order_by("position").first()

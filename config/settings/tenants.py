@@ -38,6 +38,7 @@ TENANT_APPS = [
     "accounts",
     "apps.audit",
     "workflows",
+    "apps.clients",
     "apps.deals",
     "apps.tasks",
     "apps.notifications",

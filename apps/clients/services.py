@@ -1,0 +1,156 @@
+"""Writes for the client base: create, update, record who opened a card."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.permissions import is_manager, user_object_perms_set
+from apps.api.errors import Conflict, DomainError
+from apps.audit.services import audit_record
+from apps.clients.models import Client
+from apps.clients.phones import default_region, phone_normalize
+from apps.clients.search import search_text_of
+
+EDITABLE_FIELDS = (
+    "kind", "surname", "first_name", "patronymic", "company_name", "phones", "emails", "source", "birthday", "address",
+    "tax_id", "registration_number", "bank_details", "tags", "notes", "consent_email", "consent_sms", "owner",
+)
+
+
+class ClientInvalid(DomainError):
+    code = "validation_error"
+
+
+class ClientDuplicate(Conflict):
+    code = "duplicate"
+
+
+def _clean(fields: dict) -> dict:
+    errors: dict[str, list] = {}
+    region = default_region()
+    if "phones" in fields:
+        phones = []
+        for index, raw in enumerate(fields["phones"] or []):
+            try:
+                number = phone_normalize(raw, region)
+            except ValidationError as exc:
+                errors.setdefault(f"phones.{index}", []).extend(exc.error_list)
+                continue
+            if number not in phones:
+                phones.append(number)
+        fields["phones"] = phones
+    if "emails" in fields:
+        emails = []
+        for index, raw in enumerate(fields["emails"] or []):
+            email = (raw or "").strip().lower()
+            try:
+                validate_email(email)
+            except ValidationError as exc:
+                errors.setdefault(f"emails.{index}", []).extend(exc.error_list)
+                continue
+            if email not in emails:
+                emails.append(email)
+        fields["emails"] = emails
+    if "tags" in fields:
+        fields["tags"] = sorted({t.strip() for t in fields["tags"] or [] if t and t.strip()})
+    if errors:
+        raise ClientInvalid(_("Some fields need attention."), fields=errors)
+    return fields
+
+
+def _require_name(client: Client) -> None:
+    if client.kind == Client.Kind.COMPANY and not client.company_name.strip():
+        raise ClientInvalid(_("A company needs a name."), fields={"company_name": [ValidationError(_("Required for a company."), code="required")]})
+    if client.kind == Client.Kind.PERSON and not (client.surname.strip() or client.first_name.strip()):
+        raise ClientInvalid(_("Enter the person's surname or first name."), fields={"surname": [ValidationError(_("Enter a surname or a first name."), code="required")]})
+
+
+def client_duplicates(*, phones: list[str], emails: list[str], exclude_id: int | None = None):
+    """Clients that already have one of these phones or e-mails (GIN-indexed array overlap)."""
+    from django.db.models import Q
+
+    condition = Q()
+    if phones:
+        condition |= Q(phones__overlap=phones)
+    if emails:
+        condition |= Q(emails__overlap=emails)
+    if not condition:
+        return Client.objects.none()
+    found = Client.objects.filter(condition)
+    return found.exclude(pk=exclude_id) if exclude_id else found
+
+
+def _duplicate_error(duplicates) -> ClientDuplicate:
+    existing = [{"id": c.pk, "name": c.display_name} for c in duplicates[:5]]
+    return ClientDuplicate(
+        _("A client with this phone or e-mail already exists. Open the existing card, or confirm to create another."),
+        extra={"duplicates": existing},
+    )
+
+
+@transaction.atomic
+def client_create(*, actor, allow_duplicate: bool = False, **fields) -> Client:
+    """A new client card owned by `owner` (the actor by default). A phone or e-mail that is already
+    on a card raises ClientDuplicate naming it, unless `allow_duplicate`."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not client fields: {sorted(unknown)}")
+    fields = _clean(dict(fields))
+    owner = fields.pop("owner", None) or actor
+    if owner.pk != actor.pk and not is_manager(actor):
+        raise DomainError(_("Only a manager can create clients for someone else."), code="permission_denied")
+    client = Client(owner=owner, created_by=actor, **fields)
+    _require_name(client)
+    if not allow_duplicate:
+        duplicates = list(client_duplicates(phones=client.phones, emails=client.emails))
+        if duplicates:
+            raise _duplicate_error(duplicates)
+    client.search_text = search_text_of(client)
+    client.save()
+    user_object_perms_set(client, ["clients.view_client", "clients.change_client"], grant_to=owner.pk)
+    audit_record(action="client.created", actor=actor, target=client, changes={"name": client.display_name, "owner": owner.pk})
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, actor, allow_duplicate: bool = False, **fields) -> Client:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not client fields: {sorted(unknown)}")
+    fields = _clean(dict(fields))
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    before = {name: _plain(getattr(client, name)) for name in fields}
+    old_owner = client.owner_id
+    for name, value in fields.items():
+        setattr(client, name, value)
+    _require_name(client)
+    if not allow_duplicate and ({"phones", "emails"} & set(fields)):
+        new_phones = [p for p in client.phones if p not in (before.get("phones") or [])]
+        new_emails = [e for e in client.emails if e not in (before.get("emails") or [])]
+        duplicates = list(client_duplicates(phones=new_phones, emails=new_emails, exclude_id=client.pk))
+        if duplicates:
+            raise _duplicate_error(duplicates)
+    client.search_text = search_text_of(client)
+    client.save()
+    if client.owner_id != old_owner:
+        user_object_perms_set(client, ["clients.view_client", "clients.change_client"], grant_to=client.owner_id, revoke_from=old_owner)
+    changes = {name: [before[name], _plain(getattr(client, name))] for name in fields if before[name] != _plain(getattr(client, name))}
+    if changes:
+        audit_record(action="client.updated", actor=actor, target=client, changes=changes)
+    return client
+
+
+def _plain(value):
+    if hasattr(value, "pk"):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def client_view_record(*, client: Client, actor) -> None:
+    """"Who viewed this client": opening a card is an audit event."""
+    audit_record(action="client.viewed", actor=actor, target=client)
