@@ -8,6 +8,7 @@ from accounts import api as accounts_api
 from apps.audit import api as audit_api
 from apps.clients import api as clients_api
 from apps.deals import api as deals_api
+from apps.interactions import api as interactions_api
 from apps.notifications import api as notifications_api
 from apps.tasks import api as tasks_api
 from workflows import api as workflows_api
@@ -29,12 +30,14 @@ router.register("pipelines", workflows_api.PipelineViewSet, basename="pipeline")
 router.register("calendars", workflows_api.CalendarViewSet, basename="calendar")
 router.register("clients", clients_api.ClientViewSet, basename="client")
 router.register("client-sources", clients_api.ClientSourceViewSet, basename="client-source")
+router.register("interactions", interactions_api.InteractionViewSet, basename="interaction")
 router.register("deals", deals_api.DealViewSet, basename="deal")
 router.register("tasks", tasks_api.TaskViewSet, basename="task")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 api_v1 = [
     path("auth/token/", accounts_api.TokenObtainView.as_view(), name="api-token"),
+    path("clients/<int:pk>/timeline/", interactions_api.ClientTimelineView.as_view(), name="client-timeline"),
     path("", include(router.urls)),
 ]
 
@@ -47,6 +50,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("workflows.urls")),
     path("", include("apps.clients.urls")),
+    path("", include("apps.interactions.urls")),
     path("", include("apps.deals.urls")),
     path("", include("apps.tasks.urls")),
     path("", include("apps.notifications.urls")),

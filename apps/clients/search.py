@@ -21,7 +21,8 @@ def search_text_of(client) -> str:
     parts = [client.surname, client.first_name, client.patronymic, client.company_name, client.tax_id, client.registration_number]
     parts += list(client.emails or [])
     parts += [re.sub(r"\D", "", phone) for phone in client.phones or []]
-    return fold(" ".join(p for p in parts if p))
+    # Bounded: it is a btree key (at most ~2,700 bytes), and nobody searches past the start anyway.
+    return fold(" ".join(p for p in parts if p))[:1000]
 
 
 def query_terms(query: str) -> list[str]:

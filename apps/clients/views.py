@@ -6,6 +6,7 @@ from apps.api.errors import DomainError
 from apps.clients import selectors, services
 from apps.clients.forms import ClientForm
 from apps.clients.services import ClientDuplicate
+from apps.clients.timeline import client_timeline, client_totals
 from django.http import Http404
 
 PAGE = 50
@@ -14,7 +15,7 @@ PAGE = 50
 @login_required
 def client_list(request):
     query = request.GET.get("q", "")[:100]
-    clients = selectors.client_search(selectors.client_list_visible_to(request.user), query)[:PAGE]
+    clients = selectors.client_search_top(selectors.client_list_visible_to(request.user), query, PAGE)
     template = "clients/list_rows.html" if request.htmx else "clients/list.html"
     return render(request, template, {"clients": clients, "q": query})
 
@@ -26,7 +27,8 @@ def client_detail(request, pk: int):
         raise Http404
     services.client_view_record(client=client, actor=request.user)
     deals = client.deals.select_related("stage").order_by("-created_at")[:50]
-    return render(request, "clients/detail.html", {"client": client, "deals": deals})
+    context = {"client": client, "deals": deals, "timeline": client_timeline(client=client), "totals": client_totals(client)}
+    return render(request, "clients/detail.html", context)
 
 
 @login_required

@@ -66,12 +66,17 @@ def task_create(
     priority: str = Task.Priority.NORMAL,
     deal=None,
     pipeline: Pipeline | None = None,
+    assigned_by_rule: bool = False,
 ) -> Task:
+    """A task for `assignee` (the actor by default). `assigned_by_rule`: a business rule chose the
+    assignee and the deal (a complaint that needs a manager's decision), not the actor, so the
+    actor's right to assign others or to add tasks to the deal is not checked."""
     assignee = assignee or actor
-    if assignee.pk != actor.pk and not is_manager(actor) and not (deal is not None and engine.can_change(actor, deal)):
-        raise DomainError(_("Only a manager can give tasks to others outside their own deals."), code="permission_denied")
-    if deal is not None and not engine.can_change(actor, deal):
-        raise TaskInvalid(_("You cannot add tasks to this deal."), fields={"deal": [ValidationError(_("Not found."), code="not_found")]})
+    if not assigned_by_rule:
+        if assignee.pk != actor.pk and not is_manager(actor) and not (deal is not None and engine.can_change(actor, deal)):
+            raise DomainError(_("Only a manager can give tasks to others outside their own deals."), code="permission_denied")
+        if deal is not None and not engine.can_change(actor, deal):
+            raise TaskInvalid(_("You cannot add tasks to this deal."), fields={"deal": [ValidationError(_("Not found."), code="not_found")]})
     task = Task(
         title=title, description=description, assignee=assignee, created_by=actor, due_at=due_at, remind_at=remind_at, priority=priority, deal=deal
     )

@@ -39,6 +39,7 @@ TENANT_APPS = [
     "apps.audit",
     "workflows",
     "apps.clients",
+    "apps.interactions",
     "apps.deals",
     "apps.tasks",
     "apps.notifications",

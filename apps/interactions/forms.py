@@ -1,0 +1,49 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.interactions.models import Interaction
+
+
+class AppealForm(forms.Form):
+    """The phone desk's form: a found client (hidden id) or a new one, then the appeal."""
+
+    client = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    new_surname = forms.CharField(label=_("Surname"), max_length=100, required=False)
+    new_first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    new_phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    new_email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Interaction.Channel.choices, initial=Interaction.Channel.PHONE)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Interaction.Kind.choices, initial=Interaction.Kind.INQUIRY)
+    subject = forms.CharField(label=_("Product or service"), max_length=200, required=False)
+    summary = forms.CharField(label=_("What the client said"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    result = forms.CharField(label=_("Our answer"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    needs_decision = forms.BooleanField(label=_("Needs a manager's decision"), required=False)
+    allow_duplicate = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+    NEW_CLIENT_FIELDS = ("new_surname", "new_first_name", "new_phone", "new_email")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("client") is None and not any(data.get(name) for name in self.NEW_CLIENT_FIELDS):
+            raise forms.ValidationError(_("Find the client, or enter a new client's name and phone."), code="required")
+        return data
+
+    def client_fields(self) -> dict | None:
+        """The new client's fields for the clients service, or None when an existing client was chosen."""
+        data = self.cleaned_data
+        if data.get("client") is not None:
+            return None
+        return {
+            "surname": data["new_surname"],
+            "first_name": data["new_first_name"],
+            "phones": [data["new_phone"]] if data["new_phone"].strip() else [],
+            "emails": [data["new_email"]] if data["new_email"].strip() else [],
+            "allow_duplicate": data["allow_duplicate"],
+        }
+
+    def appeal_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ("channel", "kind", "subject", "summary", "result", "needs_decision")}
+
+
+class DecisionForm(forms.Form):
+    decision = forms.CharField(label=_("Decision"), widget=forms.Textarea(attrs={"rows": 3}))
