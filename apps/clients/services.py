@@ -154,3 +154,53 @@ def _plain(value):
 def client_view_record(*, client: Client, actor) -> None:
     """"Who viewed this client": opening a card is an audit event."""
     audit_record(action="client.viewed", actor=actor, target=client)
+
+
+class ClientMergeInvalid(DomainError):
+    code = "merge_invalid"
+
+
+@transaction.atomic
+def client_merge(*, keep: Client, merge: Client, actor) -> Client:
+    """Fold `merge` into `keep`: its appeals and deals move over, phones, e-mails and tags are
+    united, blank fields are filled from it, its owner keeps access, and the card is deleted.
+    Managers only; audited with what moved."""
+    from apps.deals.models import Deal
+
+    if not is_manager(actor):
+        raise DomainError(_("Only a manager can merge client cards."), code="permission_denied")
+    if keep.pk == merge.pk:
+        raise ClientMergeInvalid(_("Choose two different clients."), fields={"other": [ValidationError(_("The same client."), code="same")]})
+    keep, merge = (Client.objects.select_for_update().get(pk=pk) for pk in (keep.pk, merge.pk))
+    moved = {"deals": Deal.objects.filter(client=merge).update(client=keep)}
+    try:
+        from apps.interactions.models import Interaction
+    except ImportError:  # pragma: no cover - the appeal log is installed with the client base
+        Interaction = None
+    if Interaction is not None:
+        moved["appeals"] = Interaction.objects.filter(client=merge).update(client=keep)
+    for name in ("phones", "emails", "tags"):
+        setattr(keep, name, list(dict.fromkeys([*getattr(keep, name), *getattr(merge, name)])))
+    filled = []
+    for name in ("surname", "first_name", "patronymic", "company_name", "source", "birthday", "address", "tax_id",
+                 "registration_number", "bank_details"):
+        if not getattr(keep, name) and getattr(merge, name):
+            setattr(keep, name, getattr(merge, name))
+            filled.append(name)
+    if merge.notes:
+        keep.notes = f"{keep.notes}\n\n{merge.notes}".strip()
+    keep.consent_email = keep.consent_email or merge.consent_email
+    keep.consent_sms = keep.consent_sms or merge.consent_sms
+    keep.search_text = search_text_of(keep)
+    merged_id, merged_name, merged_owner = merge.pk, merge.display_name, merge.owner_id
+    merge.delete()
+    keep.save()
+    if merged_owner != keep.owner_id:
+        user_object_perms_set(keep, ["clients.view_client", "clients.change_client"], grant_to=merged_owner)
+    audit_record(
+        action="client.merged",
+        actor=actor,
+        target=keep,
+        changes={"merged": {"id": merged_id, "name": merged_name}, "moved": moved, "filled": filled},
+    )
+    return keep
