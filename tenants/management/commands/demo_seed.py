@@ -18,6 +18,8 @@ TEAM = [
     ("installer@demo.test", "Ivan Installer", ["staff", "installer"], "manager@demo.test"),
 ]
 # Sample deals: title, client, phone, amount, the stage to bring it to, hours overdue (None: on time)
+DEMO_SOURCES = ["Advertising", "Referral", "Website", "Walk-in"]
+
 DEALS = [
     ("Balcony glazing", "Petrenko Oksana", "+380671234501", None, "clarify", None),
     ("Three windows, flat 12", "Kovalenko Andrii", "+380671234502", None, "clarify", 5),
@@ -97,6 +99,20 @@ class Command(BaseCommand):
             return None
         return pipeline_install_blueprint(code="window-installation", actor=owner)
 
+    def _client(self, owner, name: str, phone: str):
+        """A client card with a first appeal (the call that started the deal)."""
+        from apps.clients.models import ClientSource
+        from apps.clients.services import client_create
+        from apps.interactions.services import interaction_register
+
+        sources = [ClientSource.objects.get_or_create(name=n, defaults={"position": i})[0] for i, n in enumerate(DEMO_SOURCES)]
+        surname, _sep, first_name = name.partition(" ")
+        card = client_create(actor=owner, surname=surname, first_name=first_name, phones=[phone],
+                             source=sources[len(surname) % len(sources)], allow_duplicate=True)
+        interaction_register(actor=owner, client=card, channel="phone", kind="inquiry", subject="Windows",
+                             summary="Asked about new windows and a measurement.", result="A measurer will call back.")
+        return card
+
     def _sample_deals(self, owner, pipeline):
         """Deals in various stages of the window pipeline, some of them overdue."""
         from datetime import timedelta
@@ -113,7 +129,8 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         for title, client, phone, amount, target, overdue_hours in DEALS:
-            deal = deal_create(pipeline=pipeline, title=title, actor=owner, client_name=client, client_phone=phone,
+            card = self._client(owner, client, phone)
+            deal = deal_create(pipeline=pipeline, title=title, actor=owner, client=card, client_name=client, client_phone=phone,
                                amount=amount, currency="UAH")
             goal = by_key[target]
             if goal.kind == "open":
