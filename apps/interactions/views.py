@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import is_manager
 from apps.api.errors import DomainError
-from apps.clients.selectors import client_list_visible_to, client_search
+from apps.clients.selectors import client_list_visible_to, client_search_top
 from apps.clients.services import ClientDuplicate
 from apps.interactions import selectors, services
 from apps.interactions.forms import AppealForm, DecisionForm
@@ -29,7 +29,7 @@ def interaction_list(request):
 def client_options(request):
     """Search-as-you-type rows for the register form: up to ten clients the user may see."""
     query = request.GET.get("q", "")[:100]
-    clients = client_search(client_list_visible_to(request.user), query)[:10] if query.strip() else []
+    clients = client_search_top(client_list_visible_to(request.user), query, 10) if query.strip() else []
     return render(request, "interactions/client_options.html", {"clients": clients, "q": query})
 
 
