@@ -13,6 +13,7 @@ class Notification(models.Model):
         TASK_REMINDER = "task_reminder", "Task reminder"
         AUTOMATION = "automation", "Stage automation"
         BILLING = "billing", "Billing"
+        BIRTHDAY = "birthday", "Birthday"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

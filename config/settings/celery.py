@@ -52,6 +52,8 @@ CELERY_BEAT_SCHEDULE = {
     # Seat counts that could not reach Stripe are retried (billing.StripeCommand).
     "billing-stripe-commands": {"task": "billing.stripe_commands_run", "schedule": timedelta(minutes=1)},
     "billing-enforce": {"task": "billing.enforce", "schedule": timedelta(minutes=10)},
+    # Each company's client owners hear of today's birthdays (dedupe keys make extra runs harmless).
+    "birthday-reminders": {"task": "tenants.fan_out", "schedule": timedelta(hours=1), "args": ("clients.birthday_reminders",)},
     "invitations-expire": {
         "task": "tenants.fan_out",
         "schedule": timedelta(minutes=10),
