@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from apps.audit import api as audit_api
 from apps.clients import api as clients_api
+from apps.clients.imports import api as client_imports_api
 from apps.deals import api as deals_api
 from apps.interactions import api as interactions_api
 from apps.notifications import api as notifications_api
@@ -30,6 +31,7 @@ router.register("pipelines", workflows_api.PipelineViewSet, basename="pipeline")
 router.register("calendars", workflows_api.CalendarViewSet, basename="calendar")
 router.register("clients", clients_api.ClientViewSet, basename="client")
 router.register("client-sources", clients_api.ClientSourceViewSet, basename="client-source")
+router.register("client-imports", client_imports_api.ClientImportViewSet, basename="client-import")
 router.register("interactions", interactions_api.InteractionViewSet, basename="interaction")
 router.register("deals", deals_api.DealViewSet, basename="deal")
 router.register("tasks", tasks_api.TaskViewSet, basename="task")

@@ -77,3 +77,4 @@ class ClientUserObjectPermission(UserObjectPermissionBase):
 
 class ClientGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+from apps.clients.imports.models import ClientImport  # noqa: E402,F401
