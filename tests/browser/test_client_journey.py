@@ -58,3 +58,43 @@ def test_find_by_phone_digits_register_an_appeal_and_see_it_on_the_timeline(live
         from apps.interactions.models import Interaction
 
         assert Interaction.objects.filter(subject__in=["Window sill", "Balcony glazing"]).count() == 2
+
+
+def test_import_a_spreadsheet_with_bad_rows_reported_then_find_an_imported_client(live_server_url, page, tenant_b, tmp_path):
+    server, handle = live_server_url, tenant_b
+    sheet = tmp_path / "clients.csv"
+    sheet.write_text(
+        "Прізвище;Ім'я;Телефон;E-mail\n"
+        "Мельник;Оксана;+380501110071;oksana@example.com\n"
+        "Бойко;Петро;+380501110072;\n"
+        "Ткачук;Ніна;not a phone;\n"
+        "Савчук;Ігор;+380501110074;broken@\n"
+        "Лисенко;Марта;+380501110075;marta@example.com\n",
+        encoding="utf-8",
+    )
+    sign_in(page, server, handle, handle.owner_email)
+    page.click("nav >> text=Clients")
+    page.click("text=Import")
+    page.set_input_files("[data-testid=import-upload] input[type=file]", str(sheet))
+    page.click("[data-testid=import-upload] button[type=submit]")
+    page.wait_for_selector("[data-testid=import-mapping]")
+    assert page.locator("select[aria-label='Телефон']").input_value() == "phones"
+
+    page.click("[data-testid=import-mapping] button[value=check]")
+    page.wait_for_selector("[data-testid=import-rejected]")
+    rejected = page.locator("[data-testid=import-rejected]").inner_text()
+    # Rows are numbered as in the spreadsheet (the header is row 1).
+    assert "4\tPhones\tnot a phone is not a phone number." in rejected
+    assert "5\tE-mails\tEnter a valid email address." in rejected
+    page.click("button:has-text('Import the good rows')")
+    page.wait_for_selector("[data-testid=import-progress][data-status=done]", timeout=30_000)
+    assert "Rows that were not imported" in page.content()
+
+    page.click("[data-testid=import-to-clients]")
+    page.fill("[data-testid=client-search]", "0075")
+    page.wait_for_selector("[data-testid=client-row] >> text=Лисенко Марта")
+    with schema_context(handle.slug):
+        from apps.clients.models import Client
+
+        assert Client.objects.filter(phones__overlap=[f"+38050111007{n}" for n in (1, 2, 5)]).count() == 3
+        assert not Client.objects.filter(surname__in=["Ткачук", "Савчук"]).exists()
