@@ -42,6 +42,17 @@ def client_search(queryset: QuerySet[Client], query: str) -> QuerySet[Client]:
     return queryset.annotate(search_rank=rank).order_by("search_rank", Collate("search_text", "C"), "id")
 
 
+def client_recent_viewers(client: Client, limit: int = 10) -> list:
+    """Who opened this card lately (the access audit), newest first: for admins on the card."""
+    from apps.audit.models import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(action="client.viewed", target_type="clients.client", target_id=str(client.pk))
+        .select_related("actor")
+        .order_by("-occurred_at")[:limit]
+    )
+
+
 def client_search_top(queryset: QuerySet[Client], query: str, limit: int = 20) -> list[Client]:
     """The search box: up to `limit` matches, those starting with the first word first, each
     group in name order.

@@ -2,6 +2,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
+from accounts.permissions import is_admin
 from apps.api.errors import DomainError
 from apps.clients import selectors, services
 from apps.clients.forms import ClientForm
@@ -28,6 +29,8 @@ def client_detail(request, pk: int):
     services.client_view_record(client=client, actor=request.user)
     deals = client.deals.select_related("stage").order_by("-created_at")[:50]
     context = {"client": client, "deals": deals, "timeline": client_timeline(client=client), "totals": client_totals(client)}
+    if is_admin(request.user):
+        context["viewers"] = selectors.client_recent_viewers(client)
     return render(request, "clients/detail.html", context)
 
 

@@ -119,3 +119,24 @@ def test_an_update_is_audited_with_its_changes(tenant_a, owner_api):
     with schema_context(tenant_a.slug):
         event = AuditEvent.objects.get(action="client.updated")
         assert event.changes["phones"] == [["+380671112233"], ["+380671112233", "+380501112233"]]
+
+
+def test_admins_see_who_opened_a_card_and_staff_do_not(tenant_a, owner_api, make_user):
+    from django.test import Client as WebClient
+
+    from tests.conftest import PASSWORD
+
+    created = _create(owner_api).json()
+    assert owner_api.get(f"/api/v1/clients/{created['id']}/").status_code == 200
+    admin = make_user(tenant_a, roles=["admin"], full_name="Ada Admin")
+    web = WebClient(HTTP_HOST=tenant_a.host)
+    assert web.post("/login/", {"email": admin.email, "password": PASSWORD}).status_code == 302
+    page = web.get(f"/clients/{created['id']}/").content.decode()
+    assert 'data-testid="client-viewers"' in page
+    assert "Tenant-A Owner" in page and "Ada Admin" in page
+    staff = make_user(tenant_a)
+    staff_web = WebClient(HTTP_HOST=tenant_a.host)
+    assert staff_web.post("/login/", {"email": staff.email, "password": PASSWORD}).status_code == 302
+    theirs = staff_web.post("/clients/new/", {"kind": "person", "surname": "Own"})
+    assert theirs.status_code == 302
+    assert 'data-testid="client-viewers"' not in staff_web.get(theirs["Location"]).content.decode()
