@@ -33,7 +33,7 @@ class ClientImport(models.Model):
         UPLOADED = "uploaded", _("Uploaded")
         DRY_RUN_DONE = "dry_run_done", _("Checked")
         RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
+        DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by"))

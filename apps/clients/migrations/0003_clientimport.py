@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('header', models.JSONField(default=list)),
                 ('mapping', models.JSONField(default=dict)),
                 ('duplicate_mode', models.CharField(choices=[('skip', 'Skip the row'), ('update', 'Update the existing client'), ('create', 'Create another client')], default='skip', max_length=6, verbose_name='when a client exists')),
-                ('status', models.CharField(choices=[('uploaded', 'Uploaded'), ('dry_run_done', 'Checked'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='uploaded', max_length=12)),
+                ('status', models.CharField(choices=[('uploaded', 'Uploaded'), ('dry_run_done', 'Checked'), ('running', 'Running'), ('done', 'Imported'), ('failed', 'Failed')], default='uploaded', max_length=12)),
                 ('total_rows', models.PositiveIntegerField(default=0)),
                 ('processed_rows', models.PositiveIntegerField(default=0)),
                 ('created_count', models.PositiveIntegerField(default=0)),
