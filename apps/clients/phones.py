@@ -1,19 +1,32 @@
 """Phone numbers normalized to E.164 with `phonenumbers`, in the company's country by default."""
 from __future__ import annotations
 
+import time
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
 
 
+_countries: dict[str, tuple[float, str]] = {}
+COUNTRY_CACHE_SECONDS = 60
+
+
 def default_region() -> str | None:
+    """The company's country: numbers written without "+" are read as local numbers there."""
     tenant = getattr(connection, "tenant", None)
     country = getattr(tenant, "country", "") or ""
     if not country and tenant is not None and connection.schema_name != "public":
-        from tenants.models import Tenant
+        # Under schema_context the tenant is a stand-in without a country; an import asks per row.
+        hit = _countries.get(connection.schema_name)
+        if hit and hit[0] > time.monotonic():
+            country = hit[1]
+        else:
+            from tenants.models import Tenant
 
-        country = Tenant.objects.filter(schema_name=connection.schema_name).values_list("country", flat=True).first() or ""
+            country = Tenant.objects.filter(schema_name=connection.schema_name).values_list("country", flat=True).first() or ""
+            _countries[connection.schema_name] = (time.monotonic() + COUNTRY_CACHE_SECONDS, country)
     return country.upper() or None
 
 

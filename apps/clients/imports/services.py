@@ -213,7 +213,8 @@ def _row_apply(*, fields: dict, mode: str, actor, region: str | None) -> str:
     phones, emails = _match_keys(fields, region)
     existing = None if mode == ClientImport.DuplicateMode.CREATE else _existing(fields, phones, emails)
     if existing is None:
-        client_create(actor=actor, allow_duplicate=mode == ClientImport.DuplicateMode.CREATE, **fields)
+        # `_existing` just looked for this row's phones and e-mails: no second lookup in the service.
+        client_create(actor=actor, allow_duplicate=True, **fields)
         return _Outcome.CREATED
     if mode == ClientImport.DuplicateMode.SKIP:
         return _Outcome.SKIPPED
