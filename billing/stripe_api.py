@@ -39,5 +39,10 @@ def options(idempotency_key: str | None = None) -> dict:
     return {"idempotency_key": idempotency_key} if idempotency_key else {}
 
 
+def as_dict(obj) -> dict:
+    """A Stripe object as plain nested dicts."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
 def timestamp(value) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=dt_timezone.utc) if value else None

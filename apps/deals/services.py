@@ -38,8 +38,7 @@ def deal_create(*, pipeline: Pipeline, actor, title: str, owner=None, **fields) 
     owner = owner or actor
     client = fields.get("client")
     if client is not None:
-        fields.setdefault("client_name", client.display_name)
-        fields["client_name"] = fields["client_name"] or client.display_name
+        fields["client_name"] = fields.get("client_name") or client.display_name
         if not fields.get("client_phone") and client.phones:
             fields["client_phone"] = client.phones[0]
         if not fields.get("client_email") and client.emails:

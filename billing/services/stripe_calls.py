@@ -19,7 +19,7 @@ from django_tenants.utils import schema_context
 from apps.api.errors import DomainError
 from billing.models import Plan, StripeCommand, Subscription
 from billing.services.lifecycle import subscription_apply_remote, subscription_for, subscription_for_schema
-from billing.stripe_api import billing_enabled, client, options
+from billing.stripe_api import as_dict, billing_enabled, client, options
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -33,9 +33,6 @@ class BillingUnavailable(DomainError):
 class BillingInvalid(DomainError):
     code = "validation_error"
 
-
-def _as_dict(obj) -> dict:
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
 def _require_billing() -> None:
@@ -69,10 +66,7 @@ def checkout_session_create(*, tenant: Tenant, plan_code: str, interval: str, em
     subscription = subscription_for(tenant)
     if subscription.stripe_subscription_id and subscription.status not in {Subscription.Status.CANCELED, Subscription.Status.INCOMPLETE_EXPIRED}:
         raise BillingInvalid(_("You already have a subscription: change it in the billing portal."), code="already_subscribed")
-    with schema_context(tenant.schema_name):
-        from accounts.models import User
-
-        seats = max(1, User.objects.filter(is_active=True).count())
+    seats = _seats_used(tenant)
     try:
         customer = _customer_ensure(subscription, email=email)
         session = client().v1.checkout.sessions.create(
@@ -130,10 +124,10 @@ def seats_sync_request() -> None:
 
 
 def _seats_used(tenant: Tenant) -> int:
-    with schema_context(tenant.schema_name):
-        from accounts.models import User
+    """Seats billed: the active users, at least one."""
+    from billing.selectors import seats_used
 
-        return max(1, User.objects.filter(is_active=True).count())
+    return max(1, seats_used(tenant))
 
 
 def _seats_sync(command: StripeCommand) -> dict:
@@ -148,7 +142,7 @@ def _seats_sync(command: StripeCommand) -> dict:
         params={"items": [{"id": subscription.stripe_item_id, "quantity": seats}], "proration_behavior": "create_prorations"},
         options=options(f"seats:{command.pk}:{seats}"),
     )
-    subscription_apply_remote(subscription=subscription, remote=_as_dict(remote))
+    subscription_apply_remote(subscription=subscription, remote=as_dict(remote))
     return {"quantity": seats}
 
 

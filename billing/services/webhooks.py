@@ -24,7 +24,7 @@ from django_tenants.utils import schema_context
 from apps.api.errors import DomainError
 from billing.models import Invoice, StripeEvent, Subscription
 from billing.services.lifecycle import subscription_apply_remote
-from billing.stripe_api import client, timestamp
+from billing.stripe_api import as_dict, client, timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +46,6 @@ class SignatureInvalid(DomainError):
     code = "signature_invalid"
     status_code = 400
 
-
-def _as_dict(obj) -> dict:
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
 def webhook_event_verify(*, payload: bytes, signature: str) -> dict:
@@ -132,11 +129,11 @@ def webhook_event_process(row: StripeEvent) -> str:
         return _mark(row, None, "ignored: no subscription")
     with _advisory_lock(sub_id):
         # Fetched now, outside any transaction: Stripe's current state, whatever the order of events.
-        remote = _as_dict(client().v1.subscriptions.retrieve(sub_id))
+        remote = as_dict(client().v1.subscriptions.retrieve(sub_id))
         invoice = None
         obj = (event.get("data") or {}).get("object") or {}
         if obj.get("object") == "invoice" and obj.get("id"):
-            invoice = _as_dict(client().v1.invoices.retrieve(obj["id"]))
+            invoice = as_dict(client().v1.invoices.retrieve(obj["id"]))
         with transaction.atomic():
             locked = StripeEvent.objects.select_for_update().get(pk=row.pk)
             if locked.processed_at is not None:
