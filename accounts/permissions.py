@@ -112,6 +112,28 @@ def user_object_perms_set(obj: Model, perms: list[str], *, grant_to: int | None 
         model.objects.filter(user_id=revoke_from, permission_id__in=ids, content_object=obj).delete()
 
 
+def user_object_perms_move(model: type[Model], held_by: dict[int, list[int]], perms: list[str], *, grant_to: int) -> None:
+    """The bulk form of `user_object_perms_set`: `perms` on every object of `model` named in
+    `held_by` ({previous holder's user id: [object ids]}) go to `grant_to` and are taken from the
+    previous holder; one insert, plus one delete per previous holder.
+
+    Only for models with guardian's direct foreign-key tables (clients, deals, tasks).
+    """
+    perm_model = _direct_user_model(model)
+    if perm_model is None:
+        raise ValueError(f"{model._meta.label} has no direct user object permission table")
+    ids = [_permission_id(perm) for perm in perms]
+    objects = list(dict.fromkeys(pk for pks in held_by.values() for pk in pks))
+    perm_model.objects.bulk_create(
+        [perm_model(user_id=grant_to, permission_id=pid, content_object_id=pk) for pk in objects for pid in ids],
+        ignore_conflicts=True,
+        batch_size=5000,
+    )
+    for previous, pks in held_by.items():
+        if previous and previous != grant_to:
+            perm_model.objects.filter(user_id=previous, permission_id__in=ids, content_object_id__in=pks).delete()
+
+
 def visible_to(user, queryset: QuerySet, perm: str, *, see_all: bool = False) -> QuerySet:
     """The rows of `queryset` `user` may see, filtered in the database.
 

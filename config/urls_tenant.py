@@ -7,7 +7,12 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from apps.audit import api as audit_api
 from apps.clients import api as clients_api
+from apps.clients.attachments import api as client_attachments_api
+from apps.clients.custom_fields import api as custom_fields_api
+from apps.clients.exports import api as client_exports_api
 from apps.clients.imports import api as client_imports_api
+from apps.clients.people import api as client_people_api
+from apps.clients.segments import api as client_segments_api
 from apps.deals import api as deals_api
 from apps.interactions import api as interactions_api
 from apps.notifications import api as notifications_api
@@ -31,7 +36,12 @@ router.register("pipelines", workflows_api.PipelineViewSet, basename="pipeline")
 router.register("calendars", workflows_api.CalendarViewSet, basename="calendar")
 router.register("clients", clients_api.ClientViewSet, basename="client")
 router.register("client-sources", clients_api.ClientSourceViewSet, basename="client-source")
+router.register("custom-fields", custom_fields_api.CustomFieldViewSet, basename="custom-field")
 router.register("client-imports", client_imports_api.ClientImportViewSet, basename="client-import")
+router.register("client-exports", client_exports_api.ClientExportViewSet, basename="client-export")
+router.register("companies", client_people_api.CompanyViewSet, basename="company")
+router.register("segments", client_segments_api.SegmentViewSet, basename="segment")
+router.register("client-categories", client_segments_api.CategoryViewSet, basename="client-category")
 router.register("interactions", interactions_api.InteractionViewSet, basename="interaction")
 router.register("deals", deals_api.DealViewSet, basename="deal")
 router.register("tasks", tasks_api.TaskViewSet, basename="task")
@@ -40,6 +50,15 @@ router.register("notifications", notifications_api.NotificationViewSet, basename
 api_v1 = [
     path("auth/token/", accounts_api.TokenObtainView.as_view(), name="api-token"),
     path("clients/<int:pk>/timeline/", interactions_api.ClientTimelineView.as_view(), name="client-timeline"),
+    path("clients/<int:pk>/attachments/", client_attachments_api.ClientAttachmentListView.as_view(), name="client-attachments-api"),
+    path("clients/<int:pk>/attachments/<int:attachment_id>/", client_attachments_api.ClientAttachmentDetailView.as_view(), name="client-attachment-api"),
+    path(
+        "clients/<int:pk>/attachments/<int:attachment_id>/download/",
+        client_attachments_api.ClientAttachmentDownloadView.as_view(),
+        name="client-attachment-download-api",
+    ),
+    path("clients/<int:client_pk>/family/", client_people_api.FamilyListView.as_view(), name="client-family"),
+    path("clients/<int:client_pk>/family/<int:pk>/", client_people_api.FamilyDetailView.as_view(), name="client-family-member"),
     path("", include(router.urls)),
 ]
 

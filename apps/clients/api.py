@@ -7,6 +7,8 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsTenantAdmin
 from apps.clients import selectors, services
+from apps.clients.bulk_serializers import ClientBulkResultSerializer, ClientBulkSerializer
+from apps.clients.filters import client_filter, filter_spec_with_segment
 from apps.clients.models import ClientSource
 from apps.clients.serializers import ClientSerializer, ClientSourceSerializer, ClientWriteSerializer
 
@@ -21,12 +23,35 @@ class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self):
         queryset = selectors.client_list_visible_to(self.request.user)
-        search = self.request.query_params.get("search", "")
-        if self.action == "list" and search.strip():
+        if self.action != "list":
+            return queryset
+        spec, _segment = filter_spec_with_segment(self.request.user, self.request.query_params)
+        queryset = client_filter(queryset, spec)
+        search = spec.get("search", "")
+        if search.strip():
             queryset = selectors.client_search(queryset, search[:100])
         return queryset
 
-    @extend_schema(parameters=[OpenApiParameter("search", str, description="Any part of a name, e-mail, phone digits or tax id")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="Any part of a name, e-mail, phone digits or tax id"),
+            OpenApiParameter("segment", int, description="A saved segment's id: its filters apply too"),
+            OpenApiParameter("kind", str, enum=["person", "company"]),
+            OpenApiParameter("owner", int, many=True),
+            OpenApiParameter("source", int, many=True),
+            OpenApiParameter("tags", str, many=True, description="Any of these tags"),
+            OpenApiParameter("category", int, many=True, description="In any of these categories"),
+            OpenApiParameter("created_after", str), OpenApiParameter("created_before", str),
+            OpenApiParameter("birthday_month", int),
+            OpenApiParameter("consent_email", bool), OpenApiParameter("consent_sms", bool),
+            OpenApiParameter("has_phone", bool), OpenApiParameter("has_email", bool),
+            OpenApiParameter("won_amount_gte", str, description="Sum of won deals at least"),
+            OpenApiParameter("won_amount_lte", str), OpenApiParameter("deals_won_gte", int),
+            OpenApiParameter("last_contact_after", str), OpenApiParameter("last_contact_before", str),
+            OpenApiParameter("no_contact_days", int, description="No appeal for this many days (or never)"),
+            OpenApiParameter("custom.<key>", str, description="A custom field's value; custom.<key>.gte / .lte for numbers and dates"),
+        ]
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -55,6 +80,25 @@ class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise ValidationError({"other": [ErrorDetail("Unknown client.", code="not_found")]})
         keep = services.client_merge(keep=keep, merge=other, actor=request.user)
         return Response(ClientSerializer(keep).data)
+
+    @extend_schema(request=ClientBulkSerializer, responses={200: ClientBulkResultSerializer, 202: ClientBulkResultSerializer})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Tag, categorize, give to an owner (managers) or export a selection: `client_ids` (at most
+        5,000, all visible to you) or `filters`. All or nothing; export answers 202 with the export."""
+        from apps.clients.bulk import client_bulk_apply
+        from apps.clients.exports.serializers import ClientExportSerializer
+
+        data = ClientBulkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = client_bulk_apply(
+            actor=request.user, action=data.validated_data["action"], client_ids=data.validated_data.get("client_ids"),
+            filters=data.validated_data.get("filters"), value=data.value,
+        )
+        if "export" in result:
+            body = {**result, "export": ClientExportSerializer(result["export"], context={"request": request}).data}
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(result)
 
     @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
     def partial_update(self, request, pk=None):

@@ -9,3 +9,4 @@ class ClientsConfig(AppConfig):
     def ready(self) -> None:
         # Registers clients.birthday_reminders with Celery (beat fans it out to every company).
         from apps.clients import birthdays  # noqa: F401
+        from apps.clients.segments import tasks  # noqa: F401

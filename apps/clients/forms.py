@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.clients.custom_fields.forms import FORM_PREFIX, custom_form_fields_add, custom_form_values
+from apps.clients.custom_fields.selectors import custom_fields_for_kind
 from apps.clients.models import Client, ClientSource
 
 
@@ -20,8 +22,14 @@ class ClientForm(forms.Form):
     consent_sms = forms.BooleanField(label=_("Agrees to SMS"), required=False)
     allow_duplicate = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args, custom_fields=None, **kwargs):
+        """`custom_fields`: the definitions to offer (default: every active one, one query)."""
+        super().__init__(*args, **kwargs)
+        custom_form_fields_add(self, custom_fields if custom_fields is not None else custom_fields_for_kind(None))
+
     def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
+        data = {name: value for name, value in self.cleaned_data.items() if not name.startswith(FORM_PREFIX)}
+        data["custom"] = custom_form_values(self, data.get("kind"))
         data.pop("allow_duplicate", None)
         data["phones"] = [line.strip() for line in data["phones"].splitlines() if line.strip()]
         data["emails"] = [line.strip() for line in data["emails"].splitlines() if line.strip()]

@@ -72,3 +72,40 @@ def client_search_top(queryset: QuerySet[Client], query: str, limit: int = 20) -
     if len(first) < limit:
         rest = list(base.exclude(search_text__startswith=terms[0]).order_by()[: limit - len(first)])
     return sorted(first, key=lambda c: (c.search_text, c.pk)) + sorted(rest, key=lambda c: (c.search_text, c.pk))
+
+
+def client_list_filtered(user, spec: dict) -> QuerySet[Client]:
+    """The clients `user` may see that match a cleaned filter spec (apps.clients.filters), sorted
+    like the API list (search rank first when the spec has a search)."""
+    from apps.clients.filters import client_filter
+
+    queryset = client_filter(client_list_visible_to(user), spec)
+    if (spec.get("search") or "").strip():
+        return client_search(queryset, spec["search"][:100])
+    return queryset.order_by("surname", "first_name", "company_name", "id")
+
+
+def segment_list_visible_to(user) -> QuerySet:
+    """A user's own segments and the ones colleagues shared."""
+    from apps.clients.models import Segment
+
+    if not getattr(user, "is_authenticated", False):
+        return Segment.objects.none()
+    return Segment.objects.filter(Q(owner=user) | Q(is_shared=True))
+
+
+def client_card_relations(client: Client) -> dict:
+    """What the card shows around the client, one query each: relatives, a company's people or the
+    companies a person works at, categories, the latest notes."""
+    from apps.clients.models import ClientNote, CompanyContact
+
+    relations = {
+        "family": list(client.family.all()),
+        "categories": list(client.categories.order_by("position", "name")),
+        "notes": list(ClientNote.objects.filter(client=client).select_related("author")[:20]),
+    }
+    if client.kind == Client.Kind.COMPANY:
+        relations["people"] = list(CompanyContact.objects.filter(company=client).select_related("person"))
+    else:
+        relations["workplaces"] = list(CompanyContact.objects.filter(person=client).select_related("company"))
+    return relations

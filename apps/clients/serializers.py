@@ -23,6 +23,9 @@ class ClientFieldsSerializer(serializers.Serializer):
     notes = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     consent_email = serializers.BooleanField(required=False)
     consent_sms = serializers.BooleanField(required=False)
+    # {key: value} of the company's custom fields; checked against the definitions by the services.
+    # On an update only the given keys change; null or "" removes a value.
+    custom = serializers.DictField(required=False)
 
 
 class ClientWriteSerializer(ClientFieldsSerializer):
@@ -38,7 +41,7 @@ class ClientSerializer(serializers.ModelSerializer):
         fields = [
             "id", "kind", "name", "surname", "first_name", "patronymic", "company_name", "phones", "emails", "source",
             "source_name", "birthday", "address", "tax_id", "registration_number", "bank_details", "tags", "notes",
-            "consent_email", "consent_sms", "owner", "created_at", "updated_at",
+            "consent_email", "consent_sms", "owner", "custom", "created_at", "updated_at",
         ]
         read_only_fields = fields
 

@@ -15,7 +15,7 @@ from apps.clients.search import search_text_of
 
 EDITABLE_FIELDS = (
     "kind", "surname", "first_name", "patronymic", "company_name", "phones", "emails", "source", "birthday", "address",
-    "tax_id", "registration_number", "bank_details", "tags", "notes", "consent_email", "consent_sms", "owner",
+    "tax_id", "registration_number", "bank_details", "tags", "notes", "consent_email", "consent_sms", "owner", "custom",
 )
 
 
@@ -98,6 +98,10 @@ def client_create(*, actor, allow_duplicate: bool = False, **fields) -> Client:
     if unknown:
         raise ValueError(f"not client fields: {sorted(unknown)}")
     fields = _clean(dict(fields))
+    from apps.clients.custom_fields.services import custom_values_clean  # it imports this module
+
+    custom = custom_values_clean(values=fields.pop("custom", None) or {}, kind=fields.get("kind") or Client.Kind.PERSON, creating=True)
+    fields["custom"] = {key: value for key, value in custom.items() if value is not None}
     owner = fields.pop("owner", None) or actor
     if owner.pk != actor.pk and not is_manager(actor):
         raise DomainError(_("Only a manager can create clients for someone else."), code="permission_denied")
@@ -110,7 +114,10 @@ def client_create(*, actor, allow_duplicate: bool = False, **fields) -> Client:
     client.search_text = search_text_of(client)
     client.save()
     user_object_perms_set(client, ["clients.view_client", "clients.change_client"], grant_to=owner.pk)
-    audit_record(action="client.created", actor=actor, target=client, changes={"name": client.display_name, "owner": owner.pk})
+    created = {"name": client.display_name, "owner": owner.pk}
+    if client.custom:
+        created["custom"] = client.custom
+    audit_record(action="client.created", actor=actor, target=client, changes=created)
     return client
 
 
@@ -121,6 +128,11 @@ def client_update(*, client: Client, actor, allow_duplicate: bool = False, **fie
         raise ValueError(f"not client fields: {sorted(unknown)}")
     fields = _clean(dict(fields))
     client = Client.objects.select_for_update().get(pk=client.pk)
+    if "custom" in fields:
+        from apps.clients.custom_fields.services import custom_values_merge  # it imports this module
+
+        # Only the given keys change: a partial update of one custom value keeps the others.
+        fields["custom"] = custom_values_merge(current=client.custom, values=fields["custom"], kind=fields.get("kind") or client.kind)
     before = {name: _plain(getattr(client, name)) for name in fields}
     old_owner = client.owner_id
     for name, value in fields.items():
@@ -137,6 +149,10 @@ def client_update(*, client: Client, actor, allow_duplicate: bool = False, **fie
     if client.owner_id != old_owner:
         user_object_perms_set(client, ["clients.view_client", "clients.change_client"], grant_to=client.owner_id, revoke_from=old_owner)
     changes = {name: [before[name], _plain(getattr(client, name))] for name in fields if before[name] != _plain(getattr(client, name))}
+    if "custom" in changes:
+        from apps.clients.custom_fields.services import custom_values_diff
+
+        changes["custom"] = custom_values_diff(*changes["custom"])
     if changes:
         audit_record(action="client.updated", actor=actor, target=client, changes=changes)
     return client
@@ -160,11 +176,27 @@ class ClientMergeInvalid(DomainError):
     code = "merge_invalid"
 
 
+def _merge_relations(*, keep: Client, merge: Client) -> dict:
+    """Family, company links and categories of `merge` move to `keep`; links `keep` already has win."""
+    from apps.clients.models import ClientCategory, CompanyContact, FamilyMember
+
+    moved = {"family": FamilyMember.objects.filter(client=merge).update(client=keep)}
+    CompanyContact.objects.filter(person=merge, company__in=CompanyContact.objects.filter(person=keep).values("company")).delete()
+    CompanyContact.objects.filter(company=merge, person__in=CompanyContact.objects.filter(company=keep).values("person")).delete()
+    CompanyContact.objects.filter(company=merge, person=keep).delete()
+    CompanyContact.objects.filter(company=keep, person=merge).delete()
+    moved["company_links"] = CompanyContact.objects.filter(person=merge).update(person=keep) + CompanyContact.objects.filter(company=merge).update(company=keep)
+    ClientCategory.objects.filter(client=merge, category__in=ClientCategory.objects.filter(client=keep).values("category")).delete()
+    moved["categories"] = ClientCategory.objects.filter(client=merge).update(client=keep)
+    return moved
+
+
 @transaction.atomic
 def client_merge(*, keep: Client, merge: Client, actor) -> Client:
     """Fold `merge` into `keep`: its appeals and deals move over, phones, e-mails and tags are
-    united, blank fields are filled from it, its owner keeps access, and the card is deleted.
+    united, blank fields and missing custom values are filled from it, its owner keeps access, and the card is deleted.
     Managers only; audited with what moved."""
+    from apps.clients.attachments.models import Attachment
     from apps.deals.models import Deal
 
     if not is_manager(actor):
@@ -179,6 +211,9 @@ def client_merge(*, keep: Client, merge: Client, actor) -> Client:
         Interaction = None
     if Interaction is not None:
         moved["appeals"] = Interaction.objects.filter(client=merge).update(client=keep)
+    # Files keep their stored names: same company, same folder; only the card they hang on changes.
+    moved["attachments"] = Attachment.objects.filter(client=merge).update(client=keep)
+    moved.update(_merge_relations(keep=keep, merge=merge))
     for name in ("phones", "emails", "tags"):
         setattr(keep, name, list(dict.fromkeys([*getattr(keep, name), *getattr(merge, name)])))
     filled = []
@@ -187,6 +222,10 @@ def client_merge(*, keep: Client, merge: Client, actor) -> Client:
         if not getattr(keep, name) and getattr(merge, name):
             setattr(keep, name, getattr(merge, name))
             filled.append(name)
+    for key, value in (merge.custom or {}).items():
+        if key not in (keep.custom or {}):
+            keep.custom = {**(keep.custom or {}), key: value}
+            filled.append(f"custom.{key}")
     if merge.notes:
         keep.notes = f"{keep.notes}\n\n{merge.notes}".strip()
     keep.consent_email = keep.consent_email or merge.consent_email
@@ -204,3 +243,18 @@ def client_merge(*, keep: Client, merge: Client, actor) -> Client:
         changes={"merged": {"id": merged_id, "name": merged_name}, "moved": moved, "filled": filled},
     )
     return keep
+
+
+@transaction.atomic
+def client_note_add(*, client: Client, actor, text: str):
+    """A dated note on the card's timeline."""
+    from apps.clients.models import ClientNote
+
+    text = (text or "").strip()
+    if not text:
+        raise ClientInvalid(_("Write the note first."), fields={"text": [ValidationError(_("Enter a note."), code="required")]})
+    if len(text) > 5000:
+        raise ClientInvalid(_("A note is at most 5,000 characters."), fields={"text": [ValidationError(_("Too long."), code="max_length")]})
+    note = ClientNote.objects.create(client=client, author=actor, text=text)
+    audit_record(action="client.note_added", actor=actor, target=client, changes={"note": note.pk})
+    return note

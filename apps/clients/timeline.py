@@ -1,4 +1,4 @@
-"""A client's history on one line: appeals, deals, their stage changes and tasks, newest first.
+"""A client's history on one line: appeals, deals, their stage changes, tasks and files, newest first.
 
 Each kind is one query (cut to `limit` in the database), merged in Python, so the number of
 queries does not grow with the history.
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from apps.clients.models import Client
 
 # Same moment: the appeal first, then the deal it led to, its stage, its task.
-_ORDER = {"interaction": 3, "deal": 2, "stage": 1, "task": 0}
+_ORDER = {"interaction": 3, "deal": 2, "stage": 1, "task": 0, "attachment": -1}
 
 
 def _item(type_: str, at: datetime, title: str, detail: str, url: str, id_: int) -> dict:
@@ -32,6 +32,7 @@ def _client_task_ids(client: Client):
 
 def client_timeline(*, client: Client, limit: int = 50, before: datetime | None = None) -> list[dict]:
     """Up to `limit` events of the client older than `before` (all when None), newest first."""
+    from apps.clients.attachments.models import Attachment
     from apps.deals.models import Deal
     from apps.interactions.models import Interaction
     from apps.tasks.models import Task
@@ -59,6 +60,11 @@ def client_timeline(*, client: Client, limit: int = 50, before: datetime | None 
     for t in tasks:
         url = reverse("deal-detail", args=[t.deal_id]) if t.deal_id else reverse("task-list")
         items.append(_item("task", t.created_at, _("Task: %(title)s") % {"title": t.title}, t.get_status_display(), url, t.pk))
+    files = Attachment.objects.filter(older("uploaded_at"), client=client).select_related("uploaded_by").order_by("-uploaded_at", "-id")[:limit]
+    for f in files:
+        detail = " · ".join(part for part in (f.description, str(f.uploaded_by or "")) if part)
+        url = reverse("client-attachment-download", args=[client.pk, f.pk])
+        items.append(_item("attachment", f.uploaded_at, _("File: %(name)s") % {"name": f.original_name}, detail, url, f.pk))
     items.sort(key=lambda i: (i["at"], _ORDER[i["type"]], i["id"]), reverse=True)
     return items[:limit]
 

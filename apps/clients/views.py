@@ -5,7 +5,13 @@ from django.shortcuts import redirect, render
 from accounts.permissions import is_admin
 from apps.api.errors import DomainError
 from apps.clients import selectors, services
+from apps.clients.attachments.selectors import attachment_list_for_card
+from apps.clients.custom_fields.forms import custom_error_field
+from apps.clients.custom_fields.selectors import custom_field_list, custom_values_shown
+from apps.clients.filters import FilterInvalid, client_filter, filter_spec_with_segment
 from apps.clients.forms import ClientForm
+from apps.clients.segments.views import list_filter_choices
+from apps.clients.models import FamilyMember
 from apps.clients.services import ClientDuplicate
 from apps.clients.timeline import client_timeline, client_totals
 from django.http import Http404
@@ -15,10 +21,21 @@ PAGE = 50
 
 @login_required
 def client_list(request):
+    """The list: search box, filters (the same spec as the API's), saved segments."""
     query = request.GET.get("q", "")[:100]
-    clients = selectors.client_search_top(selectors.client_list_visible_to(request.user), query, PAGE)
+    visible = selectors.client_list_visible_to(request.user)
+    filter_error, segment = None, None
+    try:
+        spec, segment = filter_spec_with_segment(request.user, request.GET)
+    except FilterInvalid as exc:
+        spec, filter_error = {}, exc
+    query = query or spec.pop("search", "")
+    clients = selectors.client_search_top(client_filter(visible, spec), query, PAGE)
     template = "clients/list_rows.html" if request.htmx else "clients/list.html"
-    return render(request, template, {"clients": clients, "q": query})
+    context = {"clients": clients, "q": query, "spec": spec, "segment": segment, "filter_error": filter_error}
+    if not request.htmx:
+        context.update(list_filter_choices(request.user))
+    return render(request, template, context)
 
 
 @login_required
@@ -29,8 +46,13 @@ def client_detail(request, pk: int):
     services.client_view_record(client=client, actor=request.user)
     deals = client.deals.select_related("stage").order_by("-created_at")[:50]
     context = {"client": client, "deals": deals, "timeline": client_timeline(client=client), "totals": client_totals(client)}
+    context["attachments"] = attachment_list_for_card(client=client, user=request.user)  # one query
+    context.update(selectors.client_card_relations(client))
+    context["relations"] = FamilyMember.Relation.choices
     if is_admin(request.user):
         context["viewers"] = selectors.client_recent_viewers(client)
+    if client.custom:
+        context["custom_values"] = custom_values_shown(client.custom, list(custom_field_list(active_only=True)))
     return render(request, "clients/detail.html", context)
 
 
@@ -48,7 +70,8 @@ def client_create(request):
         except DomainError as exc:
             form.add_error(None, exc.message)
             for name, errors in exc.fields.items():
-                form.add_error(name.split(".")[0] if name.split(".")[0] in form.fields else None, errors)
+                target = custom_error_field(name) or name.split(".")[0]
+                form.add_error(target if target in form.fields else None, errors)
         else:
             return redirect("client-detail", pk=client.pk)
     return render(request, "clients/create.html", {"form": form, "duplicates": duplicates})

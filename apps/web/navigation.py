@@ -26,6 +26,7 @@ NAV_ITEMS = [
     NavItem(_("Notifications"), "notification-list", "bell"),
     NavItem(_("Pipelines"), "pipelines", "settings", admin_only=True),
     NavItem(_("Team"), "team", "users", admin_only=True),
+    NavItem(_("Custom fields"), "custom-fields", "settings", admin_only=True),
     NavItem(_("Billing"), "billing", "settings", owner_only=True),
     NavItem(_("API"), "api-docs", "code"),
 ]

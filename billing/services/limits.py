@@ -5,6 +5,8 @@ the search_path of every tenant connection.
 """
 from __future__ import annotations
 
+import math
+
 from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,7 +44,17 @@ def _usage(limit: str) -> int:
         from apps.deals.models import Deal
 
         return Deal.objects.filter(closed_at__isnull=True).count()
+    if limit == "storage_mb":
+        from apps.clients.attachments.selectors import attachment_storage_used
+
+        return megabytes(attachment_storage_used())
     raise ValueError(f"no usage counter for {limit}")
+
+
+def megabytes(size: int) -> float:
+    """Bytes in the unit of `storage_mb` (MB of 2**20 bytes), rounded up to 0.01 MB, so usage is never
+    under-counted and a company never passes its storage limit through rounding."""
+    return math.ceil(size * 100 / 2**20) / 100
 
 
 def current_plan():

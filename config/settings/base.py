@@ -150,6 +150,9 @@ if not IS_PRODUCTION:
 # Development and tests serve static files straight from the apps, without collectstatic.
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# The largest file accepted on a client card (apps.clients.attachments), in MB; the plan's
+# storage_mb caps the company's total. Keep the proxy's body limit above it.
+CLIENT_ATTACHMENT_MAX_MB = env_int("CLIENT_ATTACHMENT_MAX_MB", 20)
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -54,6 +54,8 @@ CELERY_BEAT_SCHEDULE = {
     "billing-enforce": {"task": "billing.enforce", "schedule": timedelta(minutes=10)},
     # Each company's client owners hear of today's birthdays (dedupe keys make extra runs harmless).
     "birthday-reminders": {"task": "tenants.fan_out", "schedule": timedelta(hours=1), "args": ("clients.birthday_reminders",)},
+    # Rule categories ("VIP": won over a threshold) follow their rules once a night.
+    "client-categories": {"task": "tenants.fan_out", "schedule": timedelta(hours=24), "args": ("clients.categories_recalculate",)},
     "invitations-expire": {
         "task": "tenants.fan_out",
         "schedule": timedelta(minutes=10),

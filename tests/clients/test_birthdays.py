@@ -35,3 +35,17 @@ def test_reminders_stay_in_their_company(tenant_a, tenant_b, owner_of):
         assert birthday_reminders_create(day=date(2026, 6, 1)) == 0
     with schema_context(tenant_b.slug):
         assert birthday_reminders_create(day=date(2026, 6, 1)) == 1
+
+
+def test_relatives_birthdays_reach_the_clients_owner_once(tenant_a, make_user):
+    from apps.clients.people.services import family_member_add
+
+    staff = make_user(tenant_a)
+    with schema_context(tenant_a.slug):
+        client = client_create(actor=staff, surname="Parent")
+        family_member_add(client=client, actor=staff, name="Daria", relation="child", birthday=date(2015, 3, 14))
+        family_member_add(client=client, actor=staff, name="Ivan", relation="spouse", birthday=date(1985, 3, 15))
+        assert birthday_reminders_create(day=date(2026, 3, 14)) == 1
+        assert birthday_reminders_create(day=date(2026, 3, 14)) == 0
+        note = Notification.objects.get(kind="birthday")
+        assert (note.recipient_id, note.title, note.url) == (staff.pk, "Birthday today: Daria (child of Parent)", f"/clients/{client.pk}/")

@@ -40,7 +40,8 @@ def test_merging_moves_deals_and_appeals_and_unites_contacts(tenant_a, owner_api
     with schema_context(tenant_a.slug):
         event = AuditEvent.objects.get(action="client.merged")
         assert event.changes["merged"]["id"] == other["id"]
-        assert event.changes["moved"] == {"deals": 1, "appeals": 1}
+        moved = event.changes["moved"]
+        assert (moved["deals"], moved["appeals"], moved["family"], moved["categories"]) == (1, 1, 0, 0)
 
 
 def test_only_managers_merge_and_bad_input_is_a_clear_error(tenant_a, owner_api, make_user, token_for, tenant_b, owner_of):
@@ -55,3 +56,31 @@ def test_only_managers_merge_and_bad_input_is_a_clear_error(tenant_a, owner_api,
     theirs = api_client(tenant_b.host, token_for(tenant_b, owner_of(tenant_b))).post("/api/v1/clients/", {"surname": "B2"}, format="json").json()
     cross = owner_api.post(f"/api/v1/clients/{mine['id']}/merge/", {"other": theirs["id"]}, format="json")
     assert cross.status_code == 400 and "other" in cross.json()["fields"]
+
+
+def test_merging_moves_family_company_links_and_categories_without_clashes(tenant_a, owner_of):
+    from apps.clients.models import Category, ClientCategory, CompanyContact, FamilyMember
+    from apps.clients.people.services import company_contact_set, family_member_add
+    from apps.clients.services import client_create, client_merge
+
+    with schema_context(tenant_a.slug):
+        owner = owner_of(tenant_a)
+        keep = client_create(actor=owner, surname="Keep")
+        twin = client_create(actor=owner, surname="Twin")
+        firm = client_create(actor=owner, kind="company", company_name="Firm")
+        other_firm = client_create(actor=owner, kind="company", company_name="Other firm")
+        family_member_add(client=twin, actor=owner, name="Kid", relation="child")
+        company_contact_set(company=firm, person=keep, actor=owner, position="Director")
+        company_contact_set(company=firm, person=twin, actor=owner, position="Owner")
+        company_contact_set(company=other_firm, person=twin, actor=owner, position="Accountant")
+        vip, regular = Category.objects.create(name="VIP"), Category.objects.create(name="Regular")
+        ClientCategory.objects.create(client=keep, category=vip)
+        ClientCategory.objects.create(client=twin, category=vip, by_rule=True)
+        ClientCategory.objects.create(client=twin, category=regular)
+
+        client_merge(keep=keep, merge=twin, actor=owner)
+
+        assert list(FamilyMember.objects.filter(client=keep).values_list("name", flat=True)) == ["Kid"]
+        positions = dict(CompanyContact.objects.filter(person=keep).values_list("company__company_name", "position"))
+        assert positions == {"Firm": "Director", "Other firm": "Accountant"}
+        assert set(ClientCategory.objects.filter(client=keep).values_list("category__name", "by_rule")) == {("VIP", False), ("Regular", False)}

@@ -9,7 +9,8 @@ from rest_framework.response import Response
 
 from accounts.permissions import is_manager
 from apps.clients.imports import services
-from apps.clients.imports.mapping import IMPORT_FIELDS
+from apps.clients.custom_fields.selectors import custom_field_list
+from apps.clients.imports.mapping import import_fields
 from apps.clients.imports.models import ClientImport
 from apps.clients.imports.reading import ImportFileInvalid
 
@@ -51,7 +52,8 @@ class ClientImportUploadSerializer(serializers.Serializer):
 
 
 class ClientImportMappingSerializer(serializers.Serializer):
-    mapping = serializers.DictField(child=serializers.ChoiceField(choices=[("", "-"), *IMPORT_FIELDS.items()], allow_blank=True))
+    # A client field or "custom:<key>" (see the job's `fields`); the service names any it does not know.
+    mapping = serializers.DictField(child=serializers.CharField(max_length=80, allow_blank=True))
     duplicate_mode = serializers.ChoiceField(choices=ClientImport.DuplicateMode.choices, required=False)
 
 
@@ -70,7 +72,7 @@ class ClientImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     ordering_fields = ["created_at"]
 
     def _with_fields(self, job, **extra) -> dict:
-        return {**ClientImportSerializer(job).data, "fields": {name: str(label) for name, label in IMPORT_FIELDS.items()}, **extra}
+        return {**ClientImportSerializer(job).data, "fields": {name: str(label) for name, label in import_fields(custom_field_list(active_only=True)).items()}, **extra}
 
     @extend_schema(request={"multipart/form-data": ClientImportUploadSerializer}, responses={201: ClientImportSerializer})
     def create(self, request):

@@ -33,6 +33,17 @@ IMPORT_FIELDS = {
 # Several columns may feed these (a "Phone" and a "Mobile" column); the others take one column.
 REPEATABLE_FIELDS = {"phones", "emails", "tags", "notes"}
 NAME_FIELDS = {"full_name", "surname", "first_name", "company_name"}
+# A column may also fill one of the company's active custom fields: "custom:<key>".
+CUSTOM_PREFIX = "custom:"
+
+
+def import_fields(definitions=()) -> dict:
+    """IMPORT_FIELDS and the active custom fields among `definitions` ("custom:<key>": label)."""
+    fields = dict(IMPORT_FIELDS)
+    for field in definitions:
+        if field.is_active:
+            fields[f"{CUSTOM_PREFIX}{field.key}"] = field.label
+    return fields
 
 _HEADERS = {
     "full_name": ["full name", "fullname", "name", "client", "contact", "contact name", "фио", "ф и о", "имя фамилия",
@@ -71,14 +82,19 @@ _BY_WORD = [("phones", ("phone", "телефон", "моб", "mobile")), ("email
             ("birthday", ("birth", "рожд", "народж")), ("address", ("address", "адрес"))]
 
 
-def mapping_guess(header: list[str]) -> dict[str, str]:
-    """{"<column index>": field} for the header cells it recognizes; a single-value field goes to
-    its first column only."""
+def mapping_guess(header: list[str], definitions=()) -> dict[str, str]:
+    """{"<column index>": field} for the header cells it recognizes (a custom field by its label or
+    key); a single-value field goes to its first column only."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
+    custom = {}
+    for field in definitions:
+        if field.is_active:
+            for text in (field.key, field.label):
+                custom.setdefault(header_key(text), f"{CUSTOM_PREFIX}{field.key}")
     for index, text in enumerate(header):
         key = header_key(text)
-        name = _BY_HEADER.get(key)
+        name = _BY_HEADER.get(key) or custom.get(key)
         if name is None and key:
             name = next((field for field, words in _BY_WORD if any(word in key for word in words)), None)
         if name is None or (name in taken and name not in REPEATABLE_FIELDS):
@@ -88,17 +104,18 @@ def mapping_guess(header: list[str]) -> dict[str, str]:
     return mapping
 
 
-def mapping_problems(mapping: dict, columns: int) -> list[str]:
+def mapping_problems(mapping: dict, columns: int, definitions=()) -> list[str]:
     """Why a mapping cannot be used (empty when it can)."""
     problems = []
     seen: set[str] = set()
+    known = import_fields(definitions)
     for index, name in mapping.items():
         if not str(index).isdigit() or int(index) >= columns:
             problems.append(_("There is no column %(index)s.") % {"index": index})
-        elif name not in IMPORT_FIELDS:
+        elif name not in known:
             problems.append(_("%(field)s is not a client field.") % {"field": name})
         elif name in seen and name not in REPEATABLE_FIELDS:
-            problems.append(_("%(field)s is chosen for more than one column.") % {"field": IMPORT_FIELDS[name]})
+            problems.append(_("%(field)s is chosen for more than one column.") % {"field": known[name]})
         seen.add(name)
     if not seen & NAME_FIELDS:
         problems.append(_("Choose the column with the name (full name, surname, first name or company)."))
@@ -141,18 +158,56 @@ def name_split(text: str) -> dict[str, str]:
     return {"surname": parts[0], "first_name": " ".join(parts[1:2]), "patronymic": " ".join(parts[2:])}
 
 
-def row_fields(cells: list, mapping: dict[str, str]) -> tuple[dict, dict[str, list[str]]]:
+_YES = {"yes", "y", "true", "1", "+", "да", "д", "так", "т", "✓", "x"}
+_NO = {"no", "n", "false", "0", "-", "нет", "н", "ні"}
+
+
+def custom_cell(field, value, text: str):
+    """A cell as the value of a custom field, read as people type it in spreadsheets (dd.mm.yyyy
+    dates, "yes" / "так" / "да", a decimal comma); the service checks the result as it checks any
+    value. Raises ValueError with the reason."""
+    kind = field.type
+    if kind == "number":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        number = text.replace("\u00a0", "").replace(" ", "")
+        return number.replace(",", ".") if number.count(",") == 1 and "." not in number else number
+    if kind == "date":
+        try:
+            return date_parse(value)
+        except (ValueError, OverflowError):
+            raise ValueError(_("%(value)s is not a date (use YYYY-MM-DD or DD.MM.YYYY).") % {"value": text}) from None
+    if kind == "boolean":
+        folded = text.strip().lower()
+        if folded in _YES:
+            return True
+        if folded in _NO:
+            return False
+        raise ValueError(_("%(value)s is not yes or no.") % {"value": text})
+    return text
+
+
+def row_fields(cells: list, mapping: dict[str, str], definitions=()) -> tuple[dict, dict[str, list[str]]]:
     """The row's non-empty values as client service keyword arguments, and the cells it could not read."""
     fields: dict = {}
     errors: dict[str, list[str]] = {}
     names: dict[str, str] = {}
+    custom_fields = {field.key: field for field in definitions if field.is_active}
     for index, name in mapping.items():
         position = int(index)
         value = cells[position] if position < len(cells) else None
         text = cell_text(value)
         if not text:
             continue
-        if name == "full_name":
+        if name.startswith(CUSTOM_PREFIX):
+            field = custom_fields.get(name[len(CUSTOM_PREFIX):])
+            if field is None:
+                continue  # hidden since the mapping was chosen
+            try:
+                fields.setdefault("custom", {})[field.key] = custom_cell(field, value, text)
+            except ValueError as exc:
+                errors.setdefault(name, []).append(str(exc))
+        elif name == "full_name":
             names = {**name_split(text), **names}
         elif name in {"surname", "first_name", "patronymic"}:
             names[name] = text

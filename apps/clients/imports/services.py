@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from accounts.permissions import is_manager
 from apps.api.errors import Conflict, DomainError
 from apps.audit.services import audit_record
-from apps.clients.imports.mapping import mapping_guess, mapping_problems, row_fields
+from apps.clients.custom_fields.selectors import custom_field_list
+from apps.clients.imports.mapping import CUSTOM_PREFIX, mapping_guess, mapping_problems, row_fields
 from apps.clients.imports.models import ERRORS_KEPT, ClientImport
 from apps.clients.imports.reading import cell_text, data_rows, file_inspect
 from apps.clients.models import Client
@@ -50,6 +51,11 @@ def _require_manager(actor) -> None:
         raise ImportNotAllowed(_("Only managers, admins and owners can import clients."))
 
 
+def _custom_fields() -> list:
+    """The active custom fields a column may fill (one query)."""
+    return list(custom_field_list(active_only=True))
+
+
 # Upload, mapping, start ------------------------------------------------------------------------
 
 def client_import_upload(*, actor, uploaded_file, duplicate_mode: str = ClientImport.DuplicateMode.SKIP) -> ClientImport:
@@ -63,7 +69,7 @@ def client_import_upload(*, actor, uploaded_file, duplicate_mode: str = ClientIm
     inspection = file_inspect(uploaded_file, name, uploaded_file.size)
     job = ClientImport(
         created_by=actor, original_name=name, format=inspection.format, encoding=inspection.encoding,
-        delimiter=inspection.delimiter, header=inspection.header, mapping=mapping_guess(inspection.header),
+        delimiter=inspection.delimiter, header=inspection.header, mapping=mapping_guess(inspection.header, _custom_fields()),
         duplicate_mode=duplicate_mode, total_rows=inspection.total_rows, file_sha256=inspection.sha256,
     )
     uploaded_file.seek(0)
@@ -98,7 +104,7 @@ def client_import_set_mapping(*, job: ClientImport, actor, mapping: dict, duplic
     if job.status not in {ClientImport.Status.UPLOADED, ClientImport.Status.DRY_RUN_DONE}:
         raise ImportStateInvalid(_("This import has already started."))
     mapping = {str(index): name for index, name in (mapping or {}).items() if name}
-    problems = mapping_problems(mapping, len(job.header))
+    problems = mapping_problems(mapping, len(job.header), _custom_fields())
     if duplicate_mode is not None and duplicate_mode not in ClientImport.DuplicateMode.values:
         problems.append(_("Choose skip, update or create for duplicates."))
     if problems:
@@ -119,7 +125,7 @@ def client_import_start(*, job: ClientImport, actor) -> ClientImport:
     job = ClientImport.objects.select_for_update().get(pk=job.pk)
     if job.status not in {ClientImport.Status.UPLOADED, ClientImport.Status.DRY_RUN_DONE}:
         raise ImportStateInvalid(_("This import has already started."))
-    problems = mapping_problems(job.mapping, len(job.header))
+    problems = mapping_problems(job.mapping, len(job.header), _custom_fields())
     if problems:
         raise DomainError(problems[0], code="validation_error", fields={"mapping": problems})
     job.status = ClientImport.Status.RUNNING
@@ -155,10 +161,13 @@ class _Outcome:
 
 
 def _messages(exc: DomainError) -> dict[str, list[str]]:
-    """A service error as {field: [messages]}; "phones.1" is reported as "phones"."""
+    """A service error as {field: [messages]}; "phones.1" is reported as "phones", "custom.<key>"
+    as the mapping names it ("custom:<key>")."""
     out: dict[str, list[str]] = {}
     for name, errors in exc.fields.items():
         field = str(name).split(".")[0]
+        if field == "custom" and "." in str(name):
+            field = f"{CUSTOM_PREFIX}{str(name).split('.', 1)[1]}"
         for error in errors if isinstance(errors, (list, tuple)) else [errors]:
             text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
             out.setdefault(field, []).append(text)
@@ -222,9 +231,9 @@ def _row_apply(*, fields: dict, mode: str, actor, region: str | None) -> str:
     return _Outcome.UPDATED
 
 
-def _row_process(*, cells: list, job: ClientImport, actor, region: str | None) -> tuple[str, dict]:
+def _row_process(*, cells: list, job: ClientImport, actor, region: str | None, definitions=()) -> tuple[str, dict]:
     """Apply one row in its own savepoint: (outcome, errors)."""
-    fields, errors = row_fields(cells, job.mapping)
+    fields, errors = row_fields(cells, job.mapping, definitions)
     if errors:
         return _Outcome.REJECTED, errors
     try:
@@ -252,7 +261,7 @@ def client_import_dry_run(*, job: ClientImport) -> dict:
     job = ClientImport.objects.get(pk=job.pk)
     if job.status not in {ClientImport.Status.UPLOADED, ClientImport.Status.DRY_RUN_DONE}:
         raise ImportStateInvalid(_("This import has already started."))
-    problems = mapping_problems(job.mapping, len(job.header))
+    problems = mapping_problems(job.mapping, len(job.header), _custom_fields())
     if problems:
         raise DomainError(problems[0], code="validation_error", fields={"mapping": problems})
     actor = job.created_by
@@ -260,9 +269,10 @@ def client_import_dry_run(*, job: ClientImport) -> dict:
     counts = {_Outcome.CREATED: 0, _Outcome.UPDATED: 0, _Outcome.SKIPPED: 0, _Outcome.REJECTED: 0}
     errors: list[dict] = []
     seen: set[str] = set()  # match keys of rows this file would create
+    definitions = _custom_fields()
     with _job_rows(job) as rows:
         for number, cells in rows:
-            outcome, row_errors = _dry_run_row(cells=cells, job=job, actor=actor, region=region, seen=seen)
+            outcome, row_errors = _dry_run_row(cells=cells, job=job, actor=actor, region=region, seen=seen, definitions=definitions)
             counts[outcome] += 1
             if row_errors and len(errors) < ERRORS_KEPT:
                 errors.append({"row": number, "errors": row_errors})
@@ -279,8 +289,8 @@ def client_import_dry_run(*, job: ClientImport) -> dict:
     return report
 
 
-def _dry_run_row(*, cells: list, job: ClientImport, actor, region: str | None, seen: set[str]) -> tuple[str, dict]:
-    fields, errors = row_fields(cells, job.mapping)
+def _dry_run_row(*, cells: list, job: ClientImport, actor, region: str | None, seen: set[str], definitions=()) -> tuple[str, dict]:
+    fields, errors = row_fields(cells, job.mapping, definitions)
     if errors:
         return _Outcome.REJECTED, errors
     phones, emails = _match_keys(fields, region)
@@ -325,6 +335,7 @@ def client_import_run(*, job_id: int) -> ClientImport | None:
         return job
     actor = job.created_by
     region = default_region()
+    definitions = _custom_fields()
     try:
         with _job_rows(job) as rows:
             batch: list[tuple[int, list]] = []
@@ -335,10 +346,10 @@ def client_import_run(*, job_id: int) -> ClientImport | None:
                     continue  # done by an earlier attempt
                 batch.append((number, cells))
                 if len(batch) >= BATCH_ROWS:
-                    if not _batch_run(job=job, batch=batch, actor=actor, region=region):
+                    if not _batch_run(job=job, batch=batch, actor=actor, region=region, definitions=definitions):
                         return job
                     batch = []
-            if batch and not _batch_run(job=job, batch=batch, actor=actor, region=region):
+            if batch and not _batch_run(job=job, batch=batch, actor=actor, region=region, definitions=definitions):
                 return job
     except Exception as exc:  # noqa: BLE001 (any failure ends the job as failed, with its reason kept)
         logger.exception("client import %s failed", job_id)
@@ -346,7 +357,7 @@ def client_import_run(*, job_id: int) -> ClientImport | None:
     return _finish(job_id=job_id, status=ClientImport.Status.DONE)
 
 
-def _batch_run(*, job: ClientImport, batch: list[tuple[int, list]], actor, region: str | None) -> bool:
+def _batch_run(*, job: ClientImport, batch: list[tuple[int, list]], actor, region: str | None, definitions=()) -> bool:
     """One transaction: the batch's rows and the job's counters. False when the job is no longer
     this run's to do (another attempt moved it on)."""
     with transaction.atomic():
@@ -354,7 +365,7 @@ def _batch_run(*, job: ClientImport, batch: list[tuple[int, list]], actor, regio
         if current.status != ClientImport.Status.RUNNING or current.processed_rows != job.processed_rows:
             return False
         for number, cells in batch:
-            outcome, errors = _row_process(cells=cells, job=job, actor=actor, region=region)
+            outcome, errors = _row_process(cells=cells, job=job, actor=actor, region=region, definitions=definitions)
             job.processed_rows += 1
             if outcome == _Outcome.CREATED:
                 job.created_count += 1

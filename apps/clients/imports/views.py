@@ -9,7 +9,8 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_manager
 from apps.api.errors import DomainError
 from apps.clients.imports import services
-from apps.clients.imports.mapping import IMPORT_FIELDS
+from apps.clients.custom_fields.selectors import custom_field_list
+from apps.clients.imports.mapping import import_fields
 from apps.clients.imports.models import ClientImport
 
 EDITABLE = {ClientImport.Status.UPLOADED, ClientImport.Status.DRY_RUN_DONE}
@@ -77,7 +78,7 @@ def import_mapping(request, pk: int):
         {"index": i, "header": header, "samples": [row[i] for row in preview if i < len(row) and row[i]], "field": mapping.get(str(i), "")}
         for i, header in enumerate(job.header)
     ]
-    context = {"job": job, "columns": columns, "fields": IMPORT_FIELDS, "errors": errors, "duplicate_mode": duplicate_mode,
+    context = {"job": job, "columns": columns, "fields": import_fields(custom_field_list(active_only=True)), "errors": errors, "duplicate_mode": duplicate_mode,
                "duplicate_modes": ClientImport.DuplicateMode.choices, "earlier": _earlier_imports(job)}
     return render(request, "clients/import_mapping.html", context)
 
@@ -117,7 +118,7 @@ def import_progress(request, pk: int):
 
 def _error_rows(errors: list[dict]) -> list[dict]:
     """[{"row": 5, "problems": [("Phones", "12 is not a phone number.")]}] for the tables of rejected rows."""
-    labels = {**IMPORT_FIELDS, "non_field_errors": "", "file": _("File")}
+    labels = {**import_fields(custom_field_list(active_only=True)), "non_field_errors": "", "file": _("File")}
     return [
         {"row": item["row"], "problems": [(labels.get(name, name), message) for name, messages in item["errors"].items() for message in messages]}
         for item in errors

@@ -1,0 +1,104 @@
+"""Export pages: start an export of the client list's current filters, follow it, download it."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from apps.api.errors import DomainError, NotFound
+from apps.clients.exports import services
+from apps.clients.filters import ClientFilterSerializer, filter_spec_from_query
+
+# The list's search box is `q`; the other names are the filter spec's own (apps.clients.filters).
+_LIST_PARAMS = {"q", "segment", *ClientFilterSerializer().fields}
+
+
+def _list_params(request) -> QueryDict:
+    """The client list's filters: the filter form htmx sent along (hx-include), or else the
+    query string the page was opened with (the form posted without JavaScript)."""
+    if any(name in _LIST_PARAMS or name.startswith("custom.") for name in request.POST):
+        return request.POST
+    return request.GET
+
+
+def list_spec(params: QueryDict) -> dict:
+    """A raw filter spec from the list's parameters (checked by the service)."""
+    spec = filter_spec_from_query(params)
+    query = params.get("q", "").strip()
+    if query and "search" not in spec:
+        spec["search"] = query[:100]
+    return spec
+
+
+def list_segment(user, params: QueryDict):
+    from apps.clients.selectors import segment_list_visible_to
+
+    raw = params.get("segment", "")
+    if not raw:
+        return None
+    segment = segment_list_visible_to(user).filter(pk=int(raw) if raw.isdigit() else 0).first()
+    if segment is None:
+        raise Http404
+    return segment
+
+
+def error_lines(exc: DomainError) -> list[str]:
+    """A service error as messages for the page: its message, then each field's, once each."""
+    lines = [str(exc.message)]
+    for errors in exc.fields.values():
+        for error in errors if isinstance(errors, (list, tuple)) else [errors]:
+            lines.append(" ".join(error.messages) if isinstance(error, ValidationError) else str(error))
+    return list(dict.fromkeys(line for line in lines if line))
+
+
+def _back_to_list(params: QueryDict):
+    query = params.copy()
+    for name in ("csrfmiddlewaretoken", "format"):
+        query.pop(name, None)
+    return reverse("client-list") + (f"?{query.urlencode()}" if query else "")
+
+
+@require_POST
+@login_required
+def export_start(request):
+    """The list's Export button: the current filters, in the chosen format, then the progress page."""
+    if not services.can_export_clients(request.user):
+        raise PermissionDenied
+    params = _list_params(request)
+    try:
+        export = services.client_export_start(
+            actor=request.user, format=request.POST.get("format", "xlsx"), filters=list_spec(params),
+            segment=list_segment(request.user, params),
+        )
+    except DomainError as exc:
+        for line in error_lines(exc):
+            messages.error(request, line)
+        url = _back_to_list(params)
+    else:
+        url = reverse("client-export-progress", kwargs={"pk": export.pk})
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+def export_progress(request, pk: int):
+    """Queued / running (htmx polls the panel every second), then the download link."""
+    export = get_object_or_404(services.client_export_list_visible_to(request.user), pk=pk)
+    template = "clients/export_progress_panel.html" if request.htmx else "clients/export_progress.html"
+    context = {"export": export, "finished": export.status in {export.Status.DONE, export.Status.FAILED},
+               "may_download": services.can_export_clients(request.user)}
+    return render(request, template, context)
+
+
+@login_required
+def export_download(request, pk: int):
+    export = get_object_or_404(services.client_export_list_visible_to(request.user), pk=pk)
+    try:
+        handle = services.client_export_file_open(export=export, actor=request.user)
+    except services.ExportNotAllowed:
+        raise PermissionDenied from None
+    except NotFound:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=services.client_export_filename(export))
