@@ -185,7 +185,7 @@ def client_bulk_apply(*, actor, action: str, client_ids: list[int] | None = None
 
 # Tags stay distinct and sorted by code point, as services._clean keeps them ("C" collation is byte
 # order, which in UTF-8 is code point order, i.e. Python's sorted()).
-_TAGS_WITH = 'ARRAY(SELECT DISTINCT t FROM unnest(array_append("tags", %s::varchar)) AS t ORDER BY t COLLATE "C")'
+_TAGS_WITH = 'ARRAY(SELECT t FROM (SELECT DISTINCT unnest(array_append("tags", %s::varchar)) AS t) AS u ORDER BY t COLLATE "C")'
 _TAGS_WITHOUT = 'array_remove("tags", %s::varchar)'
 
 
@@ -195,7 +195,7 @@ def _tags_change(ids: list[int], tag: str, *, add: bool) -> list[int]:
     for chunk in _chunks(ids):
         rows = Client.objects.filter(pk__in=chunk)
         rows = rows.exclude(tags__contains=[tag]) if add else rows.filter(tags__contains=[tag])
-        pks = list(rows.values_list("pk", flat=True))
+        pks = list(rows.order_by("pk").values_list("pk", flat=True))
         if pks:
             # Tags are not part of search_text (apps.clients.search), so it needs no update.
             tags = RawSQL(_TAGS_WITH if add else _TAGS_WITHOUT, [tag], output_field=Client._meta.get_field("tags"))
@@ -227,7 +227,7 @@ def _category_remove(ids: list[int], category: Category) -> list[int]:
     left: list[int] = []
     for chunk in _chunks(ids):
         links = ClientCategory.objects.filter(category=category, client_id__in=chunk)
-        pks = list(links.values_list("client_id", flat=True))
+        pks = list(links.order_by("client_id").values_list("client_id", flat=True))
         links.delete()
         left += pks
     return left
@@ -239,7 +239,7 @@ def _owner_set(ids: list[int], owner) -> tuple[list[int], dict[str, int]]:
     previous: dict[int, list[int]] = defaultdict(list)
     now = timezone.now()
     for chunk in _chunks(ids):
-        rows = list(Client.objects.filter(pk__in=chunk).exclude(owner_id=owner.pk).values_list("pk", "owner_id"))
+        rows = list(Client.objects.filter(pk__in=chunk).exclude(owner_id=owner.pk).order_by("pk").values_list("pk", "owner_id"))
         if not rows:
             continue
         pks = [pk for pk, _old in rows]

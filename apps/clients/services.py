@@ -128,6 +128,9 @@ def client_update(*, client: Client, actor, allow_duplicate: bool = False, **fie
         raise ValueError(f"not client fields: {sorted(unknown)}")
     fields = _clean(dict(fields))
     client = Client.objects.select_for_update().get(pk=client.pk)
+    if "owner" in fields and getattr(fields["owner"], "pk", None) != client.owner_id and not is_manager(actor):
+        # The same rule as client_create and the bulk owner_set: staff may edit a card, not give it away.
+        raise DomainError(_("Only a manager can give a client to another owner."), code="permission_denied")
     if "custom" in fields:
         from apps.clients.custom_fields.services import custom_values_merge  # it imports this module
 

@@ -1,4 +1,4 @@
-"""A client's history on one line: appeals, deals, their stage changes, tasks and files, newest first.
+"""A client's history on one line: appeals, deals, their stage changes, tasks, files and notes, newest first.
 
 Each kind is one query (cut to `limit` in the database), merged in Python, so the number of
 queries does not grow with the history.
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from apps.clients.models import Client
 
 # Same moment: the appeal first, then the deal it led to, its stage, its task.
-_ORDER = {"interaction": 3, "deal": 2, "stage": 1, "task": 0, "attachment": -1}
+_ORDER = {"interaction": 3, "deal": 2, "stage": 1, "task": 0, "attachment": -1, "note": -2}
 
 
 def _item(type_: str, at: datetime, title: str, detail: str, url: str, id_: int) -> dict:
@@ -33,6 +33,7 @@ def _client_task_ids(client: Client):
 def client_timeline(*, client: Client, limit: int = 50, before: datetime | None = None) -> list[dict]:
     """Up to `limit` events of the client older than `before` (all when None), newest first."""
     from apps.clients.attachments.models import Attachment
+    from apps.clients.models import ClientNote
     from apps.deals.models import Deal
     from apps.interactions.models import Interaction
     from apps.tasks.models import Task
@@ -65,6 +66,10 @@ def client_timeline(*, client: Client, limit: int = 50, before: datetime | None 
         detail = " · ".join(part for part in (f.description, str(f.uploaded_by or "")) if part)
         url = reverse("client-attachment-download", args=[client.pk, f.pk])
         items.append(_item("attachment", f.uploaded_at, _("File: %(name)s") % {"name": f.original_name}, detail, url, f.pk))
+    notes = ClientNote.objects.filter(older("created_at"), client=client).select_related("author").order_by("-created_at", "-id")[:limit]
+    for n in notes:
+        detail = str(n.author) if n.author_id else ""
+        items.append(_item("note", n.created_at, _("Note: %(text)s") % {"text": n.text[:200]}, detail, reverse("client-detail", args=[client.pk]), n.pk))
     items.sort(key=lambda i: (i["at"], _ORDER[i["type"]], i["id"]), reverse=True)
     return items[:limit]
 

@@ -49,7 +49,7 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
 
 class TimelineItemSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["interaction", "deal", "stage", "task", "attachment"])
+    type = serializers.ChoiceField(choices=["interaction", "deal", "stage", "task", "attachment", "note"])
     at = serializers.DateTimeField()
     title = serializers.CharField()
     detail = serializers.CharField()

@@ -91,3 +91,79 @@ def test_staff_cannot_post_to_cards_they_cannot_see(tenant_a, owner_of, make_use
     assert "Hidden" not in web.get("/clients/people-picker/", {"q": "hidden"}).content.decode()
     with schema_context(tenant_a.slug):
         assert not FamilyMember.objects.exists()
+
+
+def test_the_card_and_list_pages_cost_the_same_queries_for_a_long_history(tenant_a, owner_of, window_pipeline):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.clients.models import ClientNote
+    from apps.clients.people.services import company_contact_set, family_member_add
+    from apps.clients.services import client_create
+    from tests.interactions.test_timeline import _history
+
+    with schema_context(tenant_a.slug):
+        owner = owner_of(tenant_a)
+        cards = []
+        for size, surname in ((1, "Short"), (12, "Long")):
+            client = _history(owner=owner, pipeline=window_pipeline, appeals=size, deals=size, surname=surname)
+            firm = client_create(actor=owner, kind="company", company_name=f"{surname} firm")
+            for index in range(size):
+                family_member_add(client=client, actor=owner, name=f"Relative {index}", relation="child")
+                ClientNote.objects.create(client=client, author=owner, text=f"Note {index}")
+                company_contact_set(company=firm, person=client_create(actor=owner, surname=f"{surname} worker {index}"), actor=owner, position="Clerk")
+            company_contact_set(company=firm, person=client, actor=owner, position="Owner")
+            cards.append((client, firm))
+    web = _web(tenant_a, tenant_a.owner_email)
+    counts = []
+    for client, firm in cards:
+        page_counts = []
+        for url in (f"/clients/{client.pk}/", f"/clients/{firm.pk}/"):
+            with CaptureQueriesContext(connection) as queries:
+                response = web.get(url)
+            assert response.status_code == 200
+            page_counts.append(len(queries))
+        counts.append(page_counts)
+    assert counts[0] == counts[1], counts
+    assert "Note 11" in web.get(f"/clients/{cards[1][0].pk}/").content.decode()
+    list_counts = []
+    for query in ("short", "long"):
+        with CaptureQueriesContext(connection) as queries:
+            assert web.get("/clients/", {"q": query}).status_code == 200
+        list_counts.append(len(queries))
+    assert list_counts[0] == list_counts[1], list_counts
+
+
+def test_managers_keep_rule_categories_on_their_page(tenant_a, owner_of, make_user, window_pipeline, django_capture_on_commit_callbacks):
+    from apps.clients.models import Category, ClientCategory
+    from apps.clients.services import client_create
+    from tests.clients.test_segments import _won
+
+    with schema_context(tenant_a.slug):
+        owner = owner_of(tenant_a)
+        big = client_create(actor=owner, surname="Big", phones=["+380671110001"])
+        _won(big, owner, window_pipeline, "25000")
+        client_create(actor=owner, surname="Small")
+    web = _web(tenant_a, tenant_a.owner_email)
+    refused = web.post("/clients/categories/", {"name": "VIP", "won_amount_gte": "-5"})
+    assert refused.status_code == 200 and 'class="errorlist' in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert web.post("/clients/categories/", {"name": "VIP", "won_amount_gte": "10000"}).status_code == 302
+    with schema_context(tenant_a.slug):
+        vip = Category.objects.get(name="VIP")
+        assert vip.rule == {"won_amount_gte": "10000.00"}
+        assert list(ClientCategory.objects.filter(category=vip).values_list("client__surname", flat=True)) == ["Big"]
+    page = web.get("/clients/categories/").content.decode()
+    assert "VIP" in page and "10000.00" in page
+    assert web.post(f"/clients/categories/{vip.pk}/", {"name": "Gold", "won_amount_gte": "50000"}).status_code == 302
+    assert web.post(f"/clients/categories/{vip.pk}/recalculate/").status_code == 302
+    with schema_context(tenant_a.slug):
+        assert Category.objects.get(pk=vip.pk).name == "Gold"
+        assert not ClientCategory.objects.filter(category=vip).exists()
+    staff = make_user(tenant_a)
+    staff_web = _web(tenant_a, staff.email)
+    assert staff_web.get("/clients/categories/").status_code == 404
+    assert staff_web.post(f"/clients/categories/{vip.pk}/delete/").status_code == 404
+    assert web.post(f"/clients/categories/{vip.pk}/delete/").status_code == 302
+    with schema_context(tenant_a.slug):
+        assert not Category.objects.exists()

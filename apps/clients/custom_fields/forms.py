@@ -1,6 +1,9 @@
 """Forms: the admins' definition forms, and the inputs a client form gets for each custom field."""
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -109,3 +112,41 @@ def custom_error_field(name: str) -> str | None:
     if name.startswith("custom."):
         return f"{FORM_PREFIX}{name.split('.', 1)[1]}"
     return None
+
+
+def custom_form_initial(definitions: list[CustomField], custom: dict | None) -> dict:
+    """{input name: value} for a card's stored custom values, in the types the inputs clean to (a
+    Decimal, a date), so an untouched input compares equal to what is stored."""
+    initial = {}
+    for field in definitions:
+        value = (custom or {}).get(field.key)
+        if value is None:
+            continue
+        if field.type == CustomField.Type.NUMBER and not isinstance(value, bool):
+            value = Decimal(str(value))  # str: 0.1 stored as a float is Decimal("0.1") typed back
+        elif field.type == CustomField.Type.DATE and isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                pass
+        initial[f"{FORM_PREFIX}{field.key}"] = value
+    return initial
+
+
+def custom_form_changes(form: forms.Form, current: dict | None) -> dict:
+    """{key: value} of a valid form's custom inputs that differ from `current` (the card's values);
+    a cleared input gives None, which removes the value. Untouched inputs are left out, so the
+    service does not check them again."""
+    definitions = getattr(form, "custom_definitions", [])
+    before = custom_form_initial(definitions, current)
+    changes = {}
+    for field in definitions:
+        name = f"{FORM_PREFIX}{field.key}"
+        value = form.cleaned_data.get(name)
+        value = None if value == "" else value
+        old = before.get(name)
+        if field.type == CustomField.Type.BOOLEAN and value is False and old is None:
+            continue  # an unticked box of a card that never had this value
+        if value != old:
+            changes[field.key] = value
+    return changes
