@@ -56,9 +56,9 @@ def ensure_clients(schema_name: str, count: int) -> int:
                 f"""
                 INSERT INTO clients_client (kind, surname, first_name, patronymic, company_name, phones, emails, address,
                     tax_id, registration_number, bank_details, tags, notes, consent_email, consent_sms, owner_id,
-                    search_text, created_at, updated_at)
+                    search_text, created_at, updated_at, custom)
                 SELECT 'person', s, f, p, '', ARRAY[ph], ARRAY[em], '', '', '', '', '{{}}', '', false, false, %s,
-                       translate(lower(concat_ws(' ', s, f, nullif(p, ''), em, substr(ph, 2))), 'ёйїéüíáó', 'еиіeuiao'), now(), now()
+                       translate(lower(concat_ws(' ', s, f, nullif(p, ''), em, substr(ph, 2))), 'ёйїéüíáó', 'еиіeuiao'), now(), now(), '{{}}'::jsonb
                 FROM (
                     SELECT ({surnames})[1 + (g * 7919) %% {len(SURNAMES)}] || CASE WHEN g %% 3 = 0 THEN '' ELSE '-' || (g %% 9973)::text END AS s,
                            ({first})[1 + (g * 104729) %% {len(FIRST)}] AS f,

@@ -2,9 +2,9 @@
 
 A selection is explicit ids (at most 5,000; every one must be visible to the actor, or the request
 is refused naming the unknown ones) or a filter spec (every matching client the actor may change;
-the others are left out silently). Staff change only clients they own or hold
-"clients.change_client" on (directly or through a role); managers, admins and owners change every
-client. Everything is set-based and one transaction: all or nothing, one audit event.
+the others are left out silently). Staff tag only clients they own or hold "clients.change_client"
+on (directly or through a role); categories and owners are for managers, admins and owners, who
+change every client. Everything is set-based and one transaction: all or nothing, one audit event.
 """
 from __future__ import annotations
 
@@ -80,6 +80,8 @@ def _value_clean(*, actor, action: str, value):
             raise _invalid("tag", _("A tag is at most 50 characters."), "max_length")
         return tag
     if field == "category":
+        if not is_manager(actor):
+            raise BulkNotAllowed(_("Only a manager can change clients' categories."))
         category = value if isinstance(value, Category) else _by_id(Category.objects.all(), value)
         if category is None:
             raise _invalid("category", _("Unknown category."), "not_found")
@@ -142,8 +144,8 @@ def client_bulk_apply(*, actor, action: str, client_ids: list[int] | None = None
     that actually changed} ("export" adds "export": the queued ClientExport). All or nothing;
     audited once as `clients.bulk_updated` (the export as `clients.export_requested`).
 
-    `value`: the tag (tag_add, tag_remove), a Category or its id (category_add, category_remove), a
-    user or their id (owner_set, managers only), "csv" or "xlsx" (export). Raises BulkInvalid (400)
+    `value`: the tag (tag_add, tag_remove), a Category or its id (category_add, category_remove,
+    managers only), a user or their id (owner_set, managers only), "csv" or "xlsx" (export). Raises BulkInvalid (400)
     naming the field at fault, BulkNotAllowed (403)."""
     if action not in ACTIONS:
         raise _invalid("action", _("Choose one of: %(actions)s.") % {"actions": ", ".join(ACTIONS)}, "invalid_choice")
@@ -216,7 +218,8 @@ def _category_add(ids: list[int], category: Category) -> tuple[list[int], int]:
         have = set(links.values_list("client_id", flat=True))
         new = [pk for pk in chunk if pk not in have]
         ClientCategory.objects.bulk_create(
-            [ClientCategory(client_id=pk, category=category, by_rule=False, added_at=now) for pk in new], batch_size=STATEMENT_IDS
+            [ClientCategory(client_id=pk, category=category, by_rule=False, added_at=now) for pk in new],
+            batch_size=STATEMENT_IDS, ignore_conflicts=True,  # a recalculation may add one meanwhile
         )
         joined += new
     return joined, made_manual

@@ -16,7 +16,8 @@ from apps.clients.exports.views import error_lines
 def _back(request) -> str:
     """Where the bar was posted from (the list with its search), if it is a page of this site's client list."""
     target = request.POST.get("next", "")
-    if target.startswith("/clients/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    if safe and target.startswith("/clients/"):
         return target
     return reverse("client-list")
 

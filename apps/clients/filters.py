@@ -20,8 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -199,10 +198,10 @@ def filter_spec_from_query(params) -> dict:
     return spec
 
 
-def _won_deals():
+def _won_deals_by_client():
     from apps.deals.models import Deal
 
-    return Deal.objects.filter(client=OuterRef("pk"), outcome=Deal.Outcome.WON).order_by().values("client")
+    return Deal.objects.filter(outcome=Deal.Outcome.WON, client__isnull=False).order_by().values("client_id")
 
 
 def client_filter(queryset: QuerySet[Client], spec: dict) -> QuerySet[Client]:
@@ -242,33 +241,26 @@ def client_filter(queryset: QuerySet[Client], spec: dict) -> QuerySet[Client]:
                 q &= Q(**{f"custom__{key}__{lookup}": value})
         else:
             q &= Q(custom__contains={key: condition})
-    queryset = queryset.filter(q)
-
-    if "won_amount_gte" in spec or "won_amount_lte" in spec:
-        won = Subquery(_won_deals().annotate(total=Sum("amount")).values("total")[:1], output_field=DecimalField(max_digits=16, decimal_places=2))
-        queryset = queryset.annotate(won_amount=Coalesce(won, Decimal("0"), output_field=DecimalField(max_digits=16, decimal_places=2)))
-        if "won_amount_gte" in spec:
-            queryset = queryset.filter(won_amount__gte=Decimal(spec["won_amount_gte"]))
-        if "won_amount_lte" in spec:
-            queryset = queryset.filter(won_amount__lte=Decimal(spec["won_amount_lte"]))
-    if "deals_won_gte" in spec:
-        count = Subquery(_won_deals().annotate(n=Count("pk")).values("n")[:1])
-        queryset = queryset.annotate(deals_won=Coalesce(count, 0)).filter(deals_won__gte=spec["deals_won_gte"])
-    contact_keys = {"last_contact_after", "last_contact_before", "no_contact_days"} & set(spec)
-    if contact_keys:
-        last = Subquery(
-            Interaction.objects.filter(client=OuterRef("pk")).order_by().values("client").annotate(last=Max("occurred_at")).values("last")[:1]
-        )
-        queryset = queryset.annotate(last_contact_at=last)
-        if "last_contact_after" in spec:
-            queryset = queryset.filter(last_contact_at__date__gte=spec["last_contact_after"])
-        if "last_contact_before" in spec:
-            queryset = queryset.filter(last_contact_at__date__lte=spec["last_contact_before"])
-        if "no_contact_days" in spec:
-            since = timezone.now() - timedelta(days=spec["no_contact_days"])
-            # Never contacted counts as "no contact for N days".
-            queryset = queryset.filter(Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True))
-    return queryset
+    # Totals are semi-joins against grouped won deals and appeals, not a per-client subquery:
+    # PostgreSQL hashes the (few) won deals once instead of probing them for each of a million
+    # clients (docs/performance.md).
+    won = _won_deals_by_client()
+    if "won_amount_gte" in spec:
+        q &= Q(pk__in=won.annotate(total=Sum("amount")).filter(total__gte=Decimal(spec["won_amount_gte"])).values("client_id"))
+    if "won_amount_lte" in spec:
+        q &= ~Q(pk__in=won.annotate(total=Sum("amount")).filter(total__gt=Decimal(spec["won_amount_lte"])).values("client_id"))
+    if spec.get("deals_won_gte"):
+        q &= Q(pk__in=won.annotate(n=Count("pk")).filter(n__gte=spec["deals_won_gte"]).values("client_id"))
+    appeals = Interaction.objects.filter(client=OuterRef("pk"))
+    if "last_contact_after" in spec:
+        q &= Q(Exists(appeals.filter(occurred_at__date__gte=spec["last_contact_after"])))
+    if "last_contact_before" in spec:
+        q &= Q(Exists(appeals)) & ~Q(Exists(appeals.filter(occurred_at__date__gt=spec["last_contact_before"])))
+    if "no_contact_days" in spec:
+        # Never contacted counts as "no contact for N days".
+        since = timezone.now() - timedelta(days=spec["no_contact_days"])
+        q &= ~Q(Exists(appeals.filter(occurred_at__gte=since)))
+    return queryset.filter(q)
 
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("clients/", views.client_list, name="client-list"),
     path("clients/new/", views.client_create, name="client-create"),
     path("clients/<int:pk>/", views.client_detail, name="client-detail"),
+    path("clients/<int:pk>/edit/", views.client_edit, name="client-edit"),
     path("clients/<int:pk>/attachments/", attachment_views.attachment_upload, name="client-attachment-upload"),
     path("clients/<int:pk>/attachments/<int:attachment_id>/", attachment_views.attachment_download, name="client-attachment-download"),
     path("clients/<int:pk>/attachments/<int:attachment_id>/delete/", attachment_views.attachment_delete, name="client-attachment-delete"),

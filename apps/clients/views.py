@@ -1,20 +1,22 @@
-"""Client pages: the list with search-as-you-type, the card, the new-client form."""
+"""Client pages: the list with search-as-you-type, the card, the new-client and edit forms."""
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from accounts.permissions import is_admin
+from accounts.permissions import is_admin, is_manager
 from apps.api.errors import DomainError
 from apps.clients import selectors, services
 from apps.clients.attachments.selectors import attachment_list_for_card
 from apps.clients.custom_fields.forms import custom_error_field
 from apps.clients.custom_fields.selectors import custom_field_list, custom_values_shown
 from apps.clients.filters import FilterInvalid, client_filter, filter_spec_with_segment
-from apps.clients.forms import ClientForm
+from apps.clients.forms import ClientEditForm, ClientForm
 from apps.clients.segments.views import list_filter_choices
 from apps.clients.models import FamilyMember
 from apps.clients.services import ClientDuplicate
 from apps.clients.timeline import client_timeline, client_totals
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 PAGE = 50
 
@@ -68,10 +70,44 @@ def client_create(request):
             form.data = form.data.copy()
             form.data["allow_duplicate"] = "on"
         except DomainError as exc:
-            form.add_error(None, exc.message)
-            for name, errors in exc.fields.items():
-                target = custom_error_field(name) or name.split(".")[0]
-                form.add_error(target if target in form.fields else None, errors)
+            _service_errors_add(form, exc)
         else:
             return redirect("client-detail", pk=client.pk)
     return render(request, "clients/create.html", {"form": form, "duplicates": duplicates})
+
+
+def _service_errors_add(form, exc: DomainError) -> None:
+    """A service's refusal on the form: each named field's errors on its input ("phones.1" on
+    phones, "custom.<key>" on custom__<key>), the message and the rest above the form."""
+    form.add_error(None, exc.message)
+    for name, errors in exc.fields.items():
+        target = custom_error_field(name) or name.split(".")[0]
+        form.add_error(target if target in form.fields else None, errors)
+
+
+@login_required
+def client_edit(request, pk: int):
+    """The card's edit form: anyone who can see the card edits it (as PATCH /api/v1/clients/{id}/
+    allows); only managers get the owner select. Only the changed fields go to the service."""
+    client = selectors.client_list_visible_to(request.user).filter(pk=pk).first()
+    if client is None:
+        raise Http404
+    form = ClientEditForm(request.POST or None, client=client, may_change_owner=is_manager(request.user))
+    duplicates = []
+    if request.method == "GET":
+        services.client_view_record(client=client, actor=request.user)  # the form shows the whole card
+    elif form.is_valid():
+        try:
+            services.client_update(
+                client=client, actor=request.user, allow_duplicate=form.cleaned_data["allow_duplicate"], **form.changed_service_fields()
+            )
+        except ClientDuplicate as exc:
+            duplicates = exc.extra["duplicates"]
+            form.data = form.data.copy()
+            form.data["allow_duplicate"] = "on"
+        except DomainError as exc:
+            _service_errors_add(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("client-detail", pk=client.pk)
+    return render(request, "clients/edit.html", {"form": form, "client": client, "duplicates": duplicates})

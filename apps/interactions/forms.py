@@ -1,6 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.clients.custom_fields.forms import FORM_PREFIX, custom_form_fields_add, custom_form_values
+from apps.clients.custom_fields.selectors import custom_fields_for_kind
+from apps.clients.models import Client
 from apps.interactions.models import Interaction
 
 
@@ -22,6 +25,18 @@ class AppealForm(forms.Form):
 
     NEW_CLIENT_FIELDS = ("new_surname", "new_first_name", "new_phone", "new_email")
 
+    def __init__(self, *args, custom_fields=None, **kwargs):
+        """A new client here is a person: the active custom fields for people are offered with it
+        (`custom_fields` overrides them; by default one query)."""
+        super().__init__(*args, **kwargs)
+        definitions = custom_fields if custom_fields is not None else custom_fields_for_kind(Client.Kind.PERSON)
+        custom_form_fields_add(self, definitions)
+
+    @property
+    def custom_inputs(self) -> list:
+        """The new client's custom-field inputs, for the template."""
+        return [self[f"{FORM_PREFIX}{field.key}"] for field in self.custom_definitions]
+
     def clean(self):
         data = super().clean()
         if data.get("client") is None and not any(data.get(name) for name in self.NEW_CLIENT_FIELDS):
@@ -38,6 +53,7 @@ class AppealForm(forms.Form):
             "first_name": data["new_first_name"],
             "phones": [data["new_phone"]] if data["new_phone"].strip() else [],
             "emails": [data["new_email"]] if data["new_email"].strip() else [],
+            "custom": custom_form_values(self, Client.Kind.PERSON),
             "allow_duplicate": data["allow_duplicate"],
         }
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import is_manager
 from apps.api.errors import DomainError
+from apps.clients.custom_fields.forms import custom_error_field
 from apps.clients.selectors import client_list_visible_to, client_search_top
 from apps.clients.services import ClientDuplicate
 from apps.interactions import selectors, services
@@ -55,7 +56,7 @@ def interaction_register(request):
             except DomainError as exc:
                 form.add_error(None, exc.message)
                 for name, errors in exc.fields.items():
-                    field = NEW_CLIENT_FORM_FIELDS.get(name.split(".")[0], name.split(".")[0])
+                    field = custom_error_field(name) or NEW_CLIENT_FORM_FIELDS.get(name.split(".")[0], name.split(".")[0])
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(request, _("Appeal registered."))

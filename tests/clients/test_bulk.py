@@ -131,12 +131,17 @@ def test_setting_the_owner_moves_who_sees_the_clients(tenant_a, owner, owner_api
     assert event["previous_owners"] == {str(alice.pk): 2} and event["value"]["id"] == bob.pk
 
 
-def test_only_managers_set_owners(tenant_a, make_user, token_for):
+def test_only_managers_set_owners_and_categories(tenant_a, make_user, token_for):
     alice, bob = make_user(tenant_a), make_user(tenant_a)
+    alice_api = api_client(tenant_a.host, token_for(tenant_a, alice))
     hers = make_client(tenant_a, alice)
-    response = api_client(tenant_a.host, token_for(tenant_a, alice)).post(URL, {"action": "owner_set", "client_ids": [hers.pk], "owner": bob.pk}, format="json")
-    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
-    assert state(tenant_a, hers)[0][1] == alice.pk
+    with schema_context(tenant_a.slug):
+        category = Category.objects.create(name="VIP")
+    for body in ({"action": "owner_set", "owner": bob.pk}, {"action": "category_add", "category": category.pk},
+                 {"action": "category_remove", "category": category.pk}):
+        response = alice_api.post(URL, {**body, "client_ids": [hers.pk]}, format="json")
+        assert response.status_code == 403 and response.json()["code"] == "permission_denied", body
+    assert state(tenant_a, hers)[0][1] == alice.pk and categories_of(tenant_a, hers) == {}
 
 
 # Visibility -----------------------------------------------------------------------------------
@@ -319,7 +324,7 @@ def test_the_bulk_bar_reports_a_refusal_and_changes_nothing(tenant_a, owner, mak
     hidden = make_client(tenant_a, owner)
     page = signed_in(tenant_a, alice.email)
     html = page.get("/clients/").content.decode()
-    assert 'id="client-bulk"' in html and '<option value="owner_set">' not in html
+    assert 'id="client-bulk"' in html and '<option value="owner_set">' not in html and '<option value="category_add">' not in html
     response = page.post("/clients/bulk/", {"action": "tag_add", "client_ids": [hidden.pk], "tag": "x"}, follow=True)
     assert f"Unknown clients: {hidden.pk}." in response.content.decode()
     assert state(tenant_a, hidden)[0][0] == []

@@ -68,11 +68,13 @@ def _require_export_right(actor) -> None:
 def client_ids_clean(raw, *, field: str = "client_ids") -> list[int]:
     """Distinct positive ids in the order given, at most MAX_CLIENT_IDS; ExportInvalid otherwise."""
     if not isinstance(raw, (list, tuple)) or not raw:
-        raise ExportInvalid(_("Choose at least one client."), fields={field: [ValidationError(_("Choose at least one client."), code="required")]})
+        message = _("Choose at least one client.")
+        raise ExportInvalid(message, fields={field: [ValidationError(message, code="required")]})
     ids: list[int] = []
     for value in raw:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ExportInvalid(_("Client ids are positive whole numbers."), fields={field: [ValidationError(_("Client ids are positive whole numbers."), code="invalid")]})
+            message = _("Client ids are positive whole numbers.")
+            raise ExportInvalid(message, fields={field: [ValidationError(message, code="invalid")]})
         ids.append(value)
     ids = list(dict.fromkeys(ids))
     if len(ids) > MAX_CLIENT_IDS:
@@ -85,7 +87,9 @@ def client_ids_unknown_error(unknown: list[int], *, field: str = "client_ids", e
     """Ids the user cannot see are reported as not found, named (the first IDS_NAMED of them)."""
     named = ", ".join(str(pk) for pk in unknown[:IDS_NAMED]) + ("…" if len(unknown) > IDS_NAMED else "")
     message = _("Unknown clients: %(ids)s.") % {"ids": named}
-    return error_class(message, fields={field: [ValidationError(message, code="not_found")]}, extra={"unknown_ids": unknown[:IDS_NAMED]})
+    return error_class(
+        message, fields={field: [ValidationError(message, code="not_found")]}, extra={"unknown_ids": unknown[:IDS_NAMED]}
+    )
 
 
 def export_selection(*, user, spec: dict, client_ids: list[int] | None) -> QuerySet[Client]:
@@ -139,6 +143,7 @@ def _resolve_selection(*, actor, filters, client_ids, segment) -> tuple[dict, li
     return spec, ids, segment
 
 
+@transaction.atomic
 def client_export_create(*, actor, format: str, filters: dict | None = None, client_ids: list[int] | None = None,
                          segment: Segment | None = None) -> tuple[ClientExport, int]:
     """`client_export_start`, also answering how many clients match now (for the bulk action)."""
@@ -148,19 +153,22 @@ def client_export_create(*, actor, format: str, filters: dict | None = None, cli
         raise ExportInvalid(message, fields={"format": [ValidationError(message, code="invalid_choice")]})
     spec, ids, segment = _resolve_selection(actor=actor, filters=filters, client_ids=client_ids, segment=segment)
     matched = export_selection(user=actor, spec=spec, client_ids=ids).order_by().count()
-    with transaction.atomic():
-        export = ClientExport.objects.create(created_by=actor, format=format, filters=spec, client_ids=ids, segment=segment)
-        audit_record(
-            action="clients.export_requested", actor=actor, target=export,
-            changes={"format": format, "filters": spec, "client_ids": len(ids), "segment": segment.pk if segment else None, "count": matched},
-        )
-        from apps.clients.exports.tasks import client_export_run_task
-        from tenants.dispatch import enqueue_on_commit
+    export = ClientExport.objects.create(created_by=actor, format=format, filters=spec, client_ids=ids, segment=segment)
+    audit_record(
+        action="clients.export_requested", actor=actor, target=export,
+        changes={
+            "format": format, "filters": spec, "client_ids": len(ids), "segment": segment.pk if segment else None,
+            "count": matched,
+        },
+    )
+    from apps.clients.exports.tasks import client_export_run_task
+    from tenants.dispatch import enqueue_on_commit
 
-        enqueue_on_commit(client_export_run_task, export_id=export.pk)
+    enqueue_on_commit(client_export_run_task, export_id=export.pk)
     return export, matched
 
 
+@transaction.atomic
 def client_export_start(*, actor, format: str, filters: dict | None = None, client_ids: list[int] | None = None,
                         segment: Segment | None = None) -> ClientExport:
     """Record an export of the clients `actor` may see that match `filters` and `segment`, narrowed
@@ -183,6 +191,7 @@ def client_export_list_visible_to(user) -> QuerySet[ClientExport]:
     return queryset.filter(created_by=user)
 
 
+@transaction.atomic
 def client_export_file_open(*, export: ClientExport, actor):
     """The finished file of an export `actor` may download, opened for reading, audited as
     `clients.export_downloaded`. NotFound unless the export is done and its file lies in this
@@ -197,7 +206,8 @@ def client_export_file_open(*, export: ClientExport, actor):
         handle = export.file.storage.open(name, "rb")
     except OSError:
         raise NotFound(_("Not found.")) from None
-    audit_record(action="clients.export_downloaded", actor=actor, target=export, changes={"format": export.format, "rows": export.row_count})
+    audit_record(action="clients.export_downloaded", actor=actor, target=export,
+                 changes={"format": export.format, "rows": export.row_count})
     return handle
 
 
@@ -228,7 +238,8 @@ def client_export_run(*, export_id: int) -> ClientExport | None:
     user = export.created_by
     with translation.override(_user_language(user)), timezone.override(_user_zone(user)):
         if not can_export_clients(user):
-            return _finish(export=export, status=ClientExport.Status.FAILED, error=_("The export right was withdrawn before the file was built."))
+            return _finish(export=export, status=ClientExport.Status.FAILED,
+                           error=_("The export right was withdrawn before the file was built."))
         try:
             with tempfile.TemporaryFile() as out:
                 rows = _write(export=export, user=user, out=out)
@@ -251,7 +262,8 @@ def _finish(*, export: ClientExport, status: str, rows: int = 0, error: str = ""
     fields = ["status", "row_count", "error", "finished_at"] + (["file"] if status == ClientExport.Status.DONE else [])
     export.save(update_fields=fields)
     if status == ClientExport.Status.DONE:
-        audit_record(action="clients.exported", actor=export.created_by, target=export, changes={"format": export.format, "row_count": rows})
+        audit_record(action="clients.exported", actor=export.created_by, target=export,
+                     changes={"format": export.format, "row_count": rows})
     else:
         audit_record(action="clients.export_failed", actor=export.created_by, target=export, changes={"format": export.format})
     return export

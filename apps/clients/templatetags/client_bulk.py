@@ -15,16 +15,16 @@ def can_export_clients(user) -> bool:
 
 @register.inclusion_tag("clients/bulk_bar.html", takes_context=True)
 def client_bulk_bar(context):
-    """The bar's choices: categories, and for managers the colleagues who can own clients."""
+    """The bar's choices: for managers the categories and the colleagues who can own clients."""
     from accounts.models import User
     from apps.clients.models import Category
 
     request = context["request"]
-    user = request.user
+    manager = is_manager(request.user)
     return {
         "request": request,
         "csrf_token": context.get("csrf_token"),
-        "categories": list(Category.objects.only("pk", "name")),
-        "owners": list(User.objects.filter(is_active=True).only("pk", "full_name", "email")) if is_manager(user) else [],
-        "can_export": _can_export(user),
+        "categories": list(Category.objects.only("pk", "name")) if manager else [],
+        "owners": list(User.objects.filter(is_active=True).only("pk", "full_name", "email")) if manager else [],
+        "can_export": _can_export(request.user),
     }
