@@ -170,7 +170,7 @@ def test_explicit_ids_narrow_the_export_and_unknown_ids_are_named(tenant_a, tena
     assert "client_ids" in refused.json()["fields"] and str(elsewhere.pk + 100000) in refused.json()["message"]
 
 
-def test_a_segment_exports_its_filters_and_more_filters_narrow_it(tenant_a, owner, owner_api, django_capture_on_commit_callbacks):
+def test_a_segment_exports_its_filters_and_explicit_filters_narrow_or_replace_them(tenant_a, owner, owner_api, django_capture_on_commit_callbacks):
     make_client(tenant_a, owner, surname="Один", tags=["vip"], consent_sms=True)
     make_client(tenant_a, owner, surname="Два", tags=["vip"])
     make_client(tenant_a, owner, surname="Три")
@@ -179,8 +179,9 @@ def test_a_segment_exports_its_filters_and_more_filters_narrow_it(tenant_a, owne
     assert finished(owner_api, django_capture_on_commit_callbacks, format="csv", segment=segment.pk)["row_count"] == 2
     narrowed = finished(owner_api, django_capture_on_commit_callbacks, format="csv", segment=segment.pk, filters={"consent_sms": True})
     assert narrowed["row_count"] == 1 and narrowed["filters"] == {"tags": ["vip"], "consent_sms": True}
-    clash = start(owner_api, django_capture_on_commit_callbacks, format="csv", segment=segment.pk, filters={"tags": ["опт"]})
-    assert clash.status_code == 400 and "filters.tags" in clash.json()["fields"]
+    # As on the list, an explicit filter wins over the segment's own.
+    instead = finished(owner_api, django_capture_on_commit_callbacks, format="csv", segment=segment.pk, filters={"tags": ["опт"]})
+    assert instead["row_count"] == 0 and instead["filters"] == {"tags": ["опт"]} and instead["segment"] == segment.pk
 
 
 def test_bad_requests_name_the_field(tenant_a, owner_api, django_capture_on_commit_callbacks):
@@ -296,6 +297,11 @@ def test_another_companys_export_is_404(tenant_a, tenant_b, owner_api, owner_of,
     assert other_api.get(f"/api/v1/client-exports/{export['id']}/").status_code == 404
     response = other_api.get(f"/api/v1/client-exports/{export['id']}/download/")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+    # A client asking for the file's type gets the file, or the error in the usual shape.
+    response = other_api.get(f"/api/v1/client-exports/{export['id']}/download/", HTTP_ACCEPT="application/octet-stream")
+    assert response.status_code == 404 and b'"code": "not_found"' in response.content
+    response = owner_api.get(f"/api/v1/client-exports/{export['id']}/download/", HTTP_ACCEPT="application/octet-stream")
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\xef\xbb\xbf")
 
 
 def test_a_file_outside_the_companys_folder_is_never_served(tenant_a, owner_api, media_root, django_capture_on_commit_callbacks):
@@ -335,7 +341,8 @@ def test_the_list_exports_its_current_search_and_the_progress_page_links_the_fil
     link = f"/clients/exports/{export_id}/download/"
     assert f'href="{link}"' in progress
     file = page.get(link)
-    assert file["Content-Disposition"].startswith("attachment;")
+    assert file["Content-Disposition"].startswith("attachment;") and file["Content-Type"] == "text/csv; charset=utf-8"
+    assert file["Cache-Control"] == "no-store" and file["X-Content-Type-Options"] == "nosniff"
     rows = csv_rows(b"".join(file.streaming_content))
     assert [row[3] for row in rows[1:]] == ["Шевченко"]
 
@@ -362,3 +369,21 @@ def test_the_progress_panel_polls_until_the_file_is_ready(tenant_a, owner, make_
     assert "<html" not in html and 'hx-trigger="every 1s"' in html and 'data-status="queued"' in html
     staff = make_user(tenant_a)
     assert signed_in(tenant_a, staff.email).get(f"/clients/exports/{export.pk}/").status_code == 404
+
+
+def test_the_list_export_folds_in_the_chosen_segment_as_the_list_does(tenant_a, owner, django_capture_on_commit_callbacks):
+    make_client(tenant_a, owner, surname="Особа", tags=["vip"])
+    make_client(tenant_a, owner, kind="company", company_name="Фірма", tags=["vip"])
+    make_client(tenant_a, owner, surname="Інша")
+    with schema_context(tenant_a.slug):
+        segment = Segment.objects.create(name="VIP", filters={"tags": ["vip"]}, owner=owner)
+    page = signed_in(tenant_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = page.post("/clients/exports/new/", {"format": "csv", "q": "", "segment": segment.pk, "kind": "person"}, HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"].startswith("/clients/exports/")
+    with schema_context(tenant_a.slug):
+        export = ClientExport.objects.get()
+        assert (export.filters, export.segment_id, export.row_count) == ({"tags": ["vip"], "kind": "person"}, segment.pk, 1)
+    response = page.post("/clients/exports/new/?segment=999999", {"format": "csv"})
+    assert response.status_code == 302 and response["Location"] == "/clients/?segment=999999"
+    assert "Unknown segment." in page.get(response["Location"]).content.decode()

@@ -5,7 +5,6 @@ downloading need the export right (`can_export_clients`). Another user's export 
 """
 import json
 
-from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 
 from apps.clients.exports import services
 from apps.clients.exports.serializers import ClientExportSerializer, ClientExportStartSerializer
+from apps.clients.exports.views import export_file_response
 
 
 def segment_resolve(user, segment_id):
@@ -71,4 +71,4 @@ class ClientExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         """The finished file, as an attachment (audited)."""
         export = self.get_object()
         handle = services.client_export_file_open(export=export, actor=request.user)
-        return FileResponse(handle, as_attachment=True, filename=services.client_export_filename(export))
+        return export_file_response(export, handle)

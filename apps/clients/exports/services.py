@@ -1,7 +1,8 @@
 """Client export: who may export, starting an export, and the run itself (the body of the task).
 
 An export is asked for with a filter spec (apps.clients.filters), a saved segment (with more
-filters, as the list allows), explicit client ids, or ids and a spec together (all must hold). It is built by a Celery task in the company's
+filters that win over the segment's, as on the list), explicit client ids, or ids and a spec
+together (both must hold). It is built by a Celery task in the company's
 schema from what the requesting user may see *when the task runs*, streamed row by row into a
 temporary file, and kept in MEDIA_ROOT/<schema>/exports/ until it is downloaded through the
 checked view.
@@ -102,36 +103,18 @@ def export_selection(*, user, spec: dict, client_ids: list[int] | None) -> Query
     return queryset
 
 
-def _specs_merge(segment_spec: dict, spec: dict) -> dict:
-    """A segment's spec and more filters as one spec (every key must hold, as in the list); a key
-    both set differently cannot be expressed in one spec and is refused."""
-    merged = dict(segment_spec)
-    conflicts = []
-    for key, value in spec.items():
-        if key == "custom" and isinstance(merged.get("custom"), dict):
-            both = set(merged["custom"]) & set(value)
-            conflicts += [f"custom.{name}" for name in sorted(both) if merged["custom"][name] != value[name]]
-            merged["custom"] = {**merged["custom"], **value}
-        elif key in merged and merged[key] != value:
-            conflicts.append(key)
-        else:
-            merged[key] = value
-    if conflicts:
-        message = _("The segment already sets this filter.")
-        raise ExportInvalid(message, fields={f"filters.{key}": [ValidationError(message, code="conflict")] for key in conflicts})
-    return merged
-
-
 def _resolve_selection(*, actor, filters, client_ids, segment) -> tuple[dict, list[int], Segment | None]:
-    spec = filter_spec_clean(filters)
     if segment is not None:
         from apps.clients.selectors import segment_list_visible_to
 
         if not isinstance(segment, Segment) or not segment_list_visible_to(actor).filter(pk=segment.pk).exists():
             raise ExportInvalid(_("Unknown segment."), fields={"segment": [ValidationError(_("Unknown segment."), code="not_found")]})
-        # The segment's spec as it is now, kept on the export: the file holds what was asked for
-        # even if the segment is edited or deleted before the task runs.
-        spec = _specs_merge(filter_spec_clean(segment.filters or {}), spec)
+        # As the list folds a segment in (filters.filter_spec_with_segment): explicit filters win.
+        # The result is kept on the export, so the file holds what was asked for even if the
+        # segment is edited or deleted before the task runs.
+        if filters is None or isinstance(filters, dict):
+            filters = {**(segment.filters or {}), **(filters or {})}
+    spec = filter_spec_clean(filters)
     ids = client_ids_clean(client_ids) if client_ids is not None else []
     if ids:
         from apps.clients.selectors import client_list_visible_to
@@ -171,7 +154,7 @@ def client_export_create(*, actor, format: str, filters: dict | None = None, cli
 @transaction.atomic
 def client_export_start(*, actor, format: str, filters: dict | None = None, client_ids: list[int] | None = None,
                         segment: Segment | None = None) -> ClientExport:
-    """Record an export of the clients `actor` may see that match `filters` and `segment`, narrowed
+    """Record an export of the clients `actor` may see that match `segment` and `filters` (which win), narrowed
     to `client_ids` when given; audited with the spec and the current count; the file is built by
     a task queued after commit. Raises ExportNotAllowed (403) without the right, ExportInvalid (400)
     for a bad format, spec, segment or ids (ids the actor cannot see are named as unknown)."""

@@ -10,7 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from apps.api.errors import DomainError, NotFound
 from apps.clients.exports import services
-from apps.clients.filters import ClientFilterSerializer, filter_spec_from_query
+from apps.clients.filters import ClientFilterSerializer, filter_spec_with_segment
 
 # The list's search box is `q`; the other names are the filter spec's own (apps.clients.filters).
 _LIST_PARAMS = {"q", "segment", *ClientFilterSerializer().fields}
@@ -24,25 +24,14 @@ def _list_params(request) -> QueryDict:
     return request.GET
 
 
-def list_spec(params: QueryDict) -> dict:
-    """A raw filter spec from the list's parameters (checked by the service)."""
-    spec = filter_spec_from_query(params)
+def list_spec(user, params: QueryDict) -> tuple[dict, object]:
+    """The spec and segment the list shows for these parameters, as the list reads them (the
+    search box `q` wins over a segment's search word)."""
+    spec, segment = filter_spec_with_segment(user, params)
     query = params.get("q", "").strip()
-    if query and "search" not in spec:
+    if query:
         spec["search"] = query[:100]
-    return spec
-
-
-def list_segment(user, params: QueryDict):
-    from apps.clients.selectors import segment_list_visible_to
-
-    raw = params.get("segment", "")
-    if not raw:
-        return None
-    segment = segment_list_visible_to(user).filter(pk=int(raw) if raw.isdigit() else 0).first()
-    if segment is None:
-        raise Http404
-    return segment
+    return spec, segment
 
 
 def error_lines(exc: DomainError) -> list[str]:
@@ -69,10 +58,8 @@ def export_start(request):
         raise PermissionDenied
     params = _list_params(request)
     try:
-        export = services.client_export_start(
-            actor=request.user, format=request.POST.get("format", "xlsx"), filters=list_spec(params),
-            segment=list_segment(request.user, params),
-        )
+        spec, segment = list_spec(request.user, params)
+        export = services.client_export_start(actor=request.user, format=request.POST.get("format", "xlsx"), filters=spec, segment=segment)
     except DomainError as exc:
         for line in error_lines(exc):
             messages.error(request, line)
@@ -101,4 +88,19 @@ def export_download(request, pk: int):
         raise PermissionDenied from None
     except NotFound:
         raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=services.client_export_filename(export))
+    return export_file_response(export, handle)
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export_file_response(export, handle) -> FileResponse:
+    """The file as an attachment that no browser renders and no cache keeps (it is personal data)."""
+    response = FileResponse(handle, as_attachment=True, filename=services.client_export_filename(export),
+                            content_type=CONTENT_TYPES[export.format])
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,4 +1,6 @@
 """Create (once) the demo company with a team, and print its address and logins."""
+from datetime import date
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import schema_context
@@ -78,6 +80,7 @@ class Command(BaseCommand):
 
             if pipeline is not None:
                 self._sample_deals(owner, pipeline)
+                self._client_base(owner)
 
         port = options["port"]
         suffix = f":{port}" if port not in ("80", "") else ""
@@ -112,6 +115,30 @@ class Command(BaseCommand):
         interaction_register(actor=owner, client=card, channel="phone", kind="inquiry", subject="Windows",
                              summary="Asked about new windows and a measurement.", result="A measurer will call back.")
         return card
+
+    def _client_base(self, owner):
+        """A custom field, a rule category, a shared segment, a company with its people, a family."""
+        from apps.clients.custom_fields.services import custom_field_create
+        from apps.clients.models import Client
+        from apps.clients.people.services import company_contact_set, family_member_add
+        from apps.clients.segments.services import category_create, category_recalculate, segment_create
+        from apps.clients.services import client_create, client_update
+
+        custom_field_create(actor=owner, key="windows", label="Windows in the home", type="number")
+        custom_field_create(actor=owner, key="building", label="Building", type="choice", choices=["Flat", "House", "Office"])
+        vip = category_create(actor=owner, name="VIP", description="Won deals worth 50,000 or more", rule={"won_amount_gte": "50000"})
+        category_recalculate(category=vip)
+        segment_create(actor=owner, name="No contact for 90 days", filters={"no_contact_days": 90}, is_shared=True)
+        shevchenko = Client.objects.filter(surname="Shevchenko").first()
+        if shevchenko is not None:
+            client_update(client=shevchenko, actor=owner, custom={"windows": 9, "building": "House"}, birthday="1984-11-30")
+            family_member_add(client=shevchenko, actor=owner, name="Dmytro", relation="child", birthday=date(2014, 12, 2))
+        company = client_create(actor=owner, kind="company", company_name="TOV Budmontazh", tax_id="41234567",
+                                phones=["+380442223344"], address="Kyiv, Khreshchatyk 1", allow_duplicate=True)
+        director = client_create(actor=owner, surname="Hnatiuk", first_name="Vasyl", phones=["+380671234590"], allow_duplicate=True)
+        accountant = client_create(actor=owner, surname="Savchuk", first_name="Liudmyla", emails=["buh@budmontazh.test"], allow_duplicate=True)
+        company_contact_set(company=company, person=director, actor=owner, position="Director", is_primary=True)
+        company_contact_set(company=company, person=accountant, actor=owner, position="Accountant")
 
     def _sample_deals(self, owner, pipeline):
         """Deals in various stages of the window pipeline, some of them overdue."""
