@@ -19,7 +19,7 @@ class ClientForm(forms.Form):
     phones = forms.CharField(label=_("Phones"), required=False, help_text=_("One per line"), widget=forms.Textarea(attrs={"rows": 2}))
     emails = forms.CharField(label=_("E-mails"), required=False, help_text=_("One per line"), widget=forms.Textarea(attrs={"rows": 2}))
     source = forms.ModelChoiceField(label=_("Source"), queryset=ClientSource.objects.filter(is_active=True), required=False)
-    birthday = forms.DateField(label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birthday = forms.DateField(label=_("Birthday"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     address = forms.CharField(label=_("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     consent_email = forms.BooleanField(label=_("Agrees to e-mails"), required=False)

@@ -20,7 +20,7 @@ class DealForm(forms.ModelForm):
     class Meta:
         model = Deal
         fields = ["title", "client_name", "client_phone", "client_email", "amount", "currency", "expected_close_date"]
-        widgets = {"expected_close_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"expected_close_date": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})}
 
 
 class DealCreateForm(DealForm):
@@ -42,7 +42,7 @@ def required_fields_form(names: list[str], data=None) -> forms.Form:
         if name == "amount":
             field = forms.DecimalField(label=label, max_digits=14, decimal_places=2, min_value=0)
         elif name.endswith("date") or name == "expected_close_date":
-            field = forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
+            field = forms.DateField(label=label, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
         elif name == "client_email":
             field = forms.EmailField(label=label)
         else:

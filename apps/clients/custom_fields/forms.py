@@ -70,7 +70,7 @@ def custom_form_field(field: CustomField) -> forms.Field:
     if field.type == CustomField.Type.NUMBER:
         return forms.DecimalField(**common)  # the service bounds it
     if field.type == CustomField.Type.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}), **common)
     if field.type == CustomField.Type.CHOICE:
         return forms.ChoiceField(choices=[("", "—"), *((c, c) for c in field.choices)], **common)
     if field.type == CustomField.Type.BOOLEAN:

@@ -25,15 +25,16 @@ class IsManager(permissions.BasePermission):
 class ClientImportSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.email", read_only=True, default=None)
     progress = serializers.IntegerField(source="progress_percent", read_only=True)
+    check_progress = serializers.IntegerField(source="check_percent", read_only=True)
     earlier_imports_of_this_file = serializers.SerializerMethodField()
 
     class Meta:
         model = ClientImport
         fields = [
             "id", "created_by", "created_at", "original_name", "format", "header", "mapping", "duplicate_mode",
-            "status", "total_rows", "processed_rows", "progress", "created_count", "updated_count", "skipped_count",
-            "error_count", "errors", "dry_run", "file_sha256", "earlier_imports_of_this_file", "started_at",
-            "finished_at",
+            "status", "total_rows", "checked_rows", "check_progress", "processed_rows", "progress", "created_count",
+            "updated_count", "skipped_count", "error_count", "errors", "dry_run", "file_sha256",
+            "earlier_imports_of_this_file", "started_at", "finished_at",
         ]
         read_only_fields = fields
 
@@ -101,11 +102,22 @@ class ClientImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         )
         return Response(self._with_fields(job))
 
-    @extend_schema(request=None, responses=_DRY_RUN_REPORT)
-    @action(detail=True, methods=["post"], url_path="dry-run")
+    @extend_schema(methods=["POST"], request=None, responses={200: _DRY_RUN_REPORT, 202: ClientImportSerializer})
+    @extend_schema(methods=["GET"], responses={200: _DRY_RUN_REPORT, 202: ClientImportSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="dry-run")
     def dry_run(self, request, pk=None):
-        """Check every row without writing: the counts and each row that would be rejected, and why."""
-        return Response(services.client_import_dry_run(job=self.get_object()))
+        """POST: check every row without writing: the counts and each row that would be rejected, and
+        why (200). A file of more than 2,000 rows or 1 MB is checked in the background: 202 with the
+        job, status "checking" and `checked_rows` as progress. GET: the last report (200), the job
+        while the check runs (202), or 409 when the file has not been checked."""
+        job = self.get_object()
+        if request.method == "POST":
+            job = services.client_import_check(job=job, actor=request.user)
+        if job.status == ClientImport.Status.CHECKING:
+            return Response(ClientImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        if "checked_at" not in job.dry_run or "failed" in job.dry_run:
+            raise services.ImportStateInvalid(job.dry_run.get("failed") or _("This file has not been checked yet."))
+        return Response(job.dry_run)
 
     @extend_schema(request=None, responses={202: ClientImportSerializer})
     @action(detail=True, methods=["post"])

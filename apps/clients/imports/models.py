@@ -31,6 +31,7 @@ class ClientImport(models.Model):
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded")
+        CHECKING = "checking", _("Checking")
         DRY_RUN_DONE = "dry_run_done", _("Checked")
         RUNNING = "running", _("Running")
         DONE = "done", _("Imported")
@@ -57,8 +58,11 @@ class ClientImport(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     # [{"row": n, "errors": {field: [messages]}}], the first ERRORS_KEPT rejected rows.
     errors = models.JSONField(default=list)
-    # The last dry run's report: would-create/update/skip counts and the rows it would reject.
+    # The last dry run's report: would-create/update/skip counts and the rows it would reject. While a
+    # check runs in the background: {"task": <its token>}; after a failed one: {"failed": <why>}.
     dry_run = models.JSONField(default=dict, blank=True)
+    # Rows a background check has got through (its progress).
+    checked_rows = models.PositiveIntegerField(default=0)
     file_sha256 = models.CharField(max_length=64, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -72,6 +76,12 @@ class ClientImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def check_percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, self.checked_rows * 100 // self.total_rows)
 
     @property
     def progress_percent(self) -> int:

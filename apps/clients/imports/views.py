@@ -3,6 +3,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -13,7 +15,7 @@ from apps.clients.custom_fields.selectors import custom_field_list
 from apps.clients.imports.mapping import import_fields
 from apps.clients.imports.models import ClientImport
 
-EDITABLE = {ClientImport.Status.UPLOADED, ClientImport.Status.DRY_RUN_DONE}
+EDITABLE = set(services.EDITABLE)
 
 
 class UploadForm(forms.Form):
@@ -58,7 +60,8 @@ def import_mapping(request, pk: int):
     job = get_object_or_404(ClientImport, pk=pk)
     if job.status not in EDITABLE:
         return redirect("client-import-progress", pk=job.pk)
-    errors: list[str] = []
+    # A background check that failed left its reason on the job.
+    errors: list[str] = [job.dry_run["failed"]] if job.dry_run.get("failed") else []
     mapping = job.mapping
     duplicate_mode = job.duplicate_mode
     if request.method == "POST":
@@ -69,7 +72,7 @@ def import_mapping(request, pk: int):
             if request.POST.get("action") == "start":
                 services.client_import_start(job=job, actor=request.user)
                 return redirect("client-import-progress", pk=job.pk)
-            services.client_import_dry_run(job=job)
+            services.client_import_check(job=job, actor=request.user)
             return redirect("client-import-check", pk=job.pk)
         except DomainError as exc:
             errors = _error_text(exc)
@@ -85,14 +88,21 @@ def import_mapping(request, pk: int):
 
 @_manager_only
 def import_check(request, pk: int):
-    """The dry run's report: what the import would do and every row it would reject."""
+    """The dry run's report: what the import would do and every row it would reject. While a big
+    file is checked in the background, its progress (htmx polls the panel every second)."""
     job = get_object_or_404(ClientImport, pk=pk)
+    elsewhere = None
     if job.status not in EDITABLE:
-        return redirect("client-import-progress", pk=job.pk)
-    if job.status != ClientImport.Status.DRY_RUN_DONE:
-        return redirect("client-import-mapping", pk=job.pk)
-    context = {"job": job, "report": job.dry_run, "rejected": _error_rows(job.dry_run.get("errors", []))}
-    return render(request, "clients/import_check.html", context)
+        elsewhere = reverse("client-import-progress", args=[job.pk])
+    elif job.status not in {ClientImport.Status.CHECKING, ClientImport.Status.DRY_RUN_DONE}:
+        elsewhere = reverse("client-import-mapping", args=[job.pk])
+    if elsewhere:
+        # A polling panel is replaced by the whole page it now belongs on.
+        return HttpResponseClientRedirect(elsewhere) if request.htmx else redirect(elsewhere)
+    report = job.dry_run if job.status == ClientImport.Status.DRY_RUN_DONE else {}
+    context = {"job": job, "report": report, "rejected": _error_rows(report.get("errors", []))}
+    template = "clients/import_check_panel.html" if request.htmx else "clients/import_check.html"
+    return render(request, template, context)
 
 
 @require_POST
@@ -110,6 +120,8 @@ def import_start(request, pk: int):
 def import_progress(request, pk: int):
     """The progress bar (htmx polls the panel every second until the import ends), then the summary."""
     job = get_object_or_404(ClientImport.objects.select_related("created_by"), pk=pk)
+    if job.status == ClientImport.Status.CHECKING:
+        return redirect("client-import-check", pk=job.pk)
     if job.status in EDITABLE:
         return redirect("client-import-mapping", pk=job.pk)
     template = "clients/import_progress_panel.html" if request.htmx else "clients/import_progress.html"

@@ -16,7 +16,7 @@ from apps.clients.people import services as people
 class FamilyMemberForm(forms.Form):
     name = forms.CharField(max_length=200)
     relation = forms.ChoiceField(choices=FamilyMember.Relation.choices)
-    birthday = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birthday = forms.DateField(required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
 
 
 class CompanyPersonForm(forms.Form):
