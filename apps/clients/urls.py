@@ -10,6 +10,7 @@ from apps.clients.segments import views as segment_views
 
 urlpatterns = [
     path("clients/", views.client_list, name="client-list"),
+    path("companies/", views.company_list, name="company-list"),
     path("clients/new/", views.client_create, name="client-create"),
     path("clients/<int:pk>/", views.client_detail, name="client-detail"),
     path("clients/<int:pk>/edit/", views.client_edit, name="client-edit"),

@@ -12,7 +12,7 @@ from apps.clients.custom_fields.selectors import custom_field_list, custom_value
 from apps.clients.filters import FilterInvalid, client_filter, filter_spec_with_segment
 from apps.clients.forms import ClientEditForm, ClientForm
 from apps.clients.segments.views import list_filter_choices
-from apps.clients.models import FamilyMember
+from apps.clients.models import Client, FamilyMember
 from apps.clients.services import ClientDuplicate
 from apps.clients.timeline import client_timeline, client_totals
 from django.http import Http404
@@ -22,8 +22,9 @@ PAGE = 50
 
 
 @login_required
-def client_list(request):
-    """The list: search box, filters (the same spec as the API's), saved segments."""
+def client_list(request, kind: str | None = None):
+    """The list: search box, filters (the same spec as the API's), saved segments; `kind` fixes
+    the list to people or companies (the Companies page)."""
     query = request.GET.get("q", "")[:100]
     visible = selectors.client_list_visible_to(request.user)
     filter_error, segment = None, None
@@ -32,12 +33,19 @@ def client_list(request):
     except FilterInvalid as exc:
         spec, filter_error = {}, exc
     query = query or spec.pop("search", "")
+    if kind:
+        spec["kind"] = kind
     clients = selectors.client_search_top(client_filter(visible, spec), query, PAGE)
     template = "clients/list_rows.html" if request.htmx else "clients/list.html"
-    context = {"clients": clients, "q": query, "spec": spec, "segment": segment, "filter_error": filter_error}
+    context = {"clients": clients, "q": query, "spec": spec, "segment": segment, "filter_error": filter_error, "fixed_kind": kind}
     if not request.htmx:
         context.update(list_filter_choices(request.user))
     return render(request, template, context)
+
+
+@login_required
+def company_list(request):
+    return client_list(request, kind=Client.Kind.COMPANY)
 
 
 @login_required

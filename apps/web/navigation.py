@@ -20,6 +20,7 @@ NAV_ITEMS = [
     NavItem(_("Home"), "home", "home"),
     NavItem(_("Board"), "board", "kanban"),
     NavItem(_("Clients"), "client-list", "users"),
+    NavItem(_("Companies"), "company-list", "contact"),
     NavItem(_("Appeals"), "interaction-list", "bell"),
     NavItem(_("Deals"), "deal-table", "contact"),
     NavItem(_("My tasks"), "task-list", "check"),

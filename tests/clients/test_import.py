@@ -415,3 +415,217 @@ def test_staff_do_not_see_the_import_pages(tenant_a, make_user):
     page = signed_in(tenant_a, staff.email)
     assert page.get("/clients/import/").status_code == 403
     assert 'href="/clients/import/"' not in page.get("/clients/").content.decode()
+
+
+# Batches ---------------------------------------------------------------------------------------
+
+def report_counts(report):
+    return report["would_create"], report["would_update"], report["would_skip"], report["error_count"]
+
+
+def run_counts(job):
+    return job["created_count"], job["updated_count"], job["skipped_count"], job["error_count"]
+
+
+# Smith (row 2) is repeated by rows 4 and 6; row 6 brings a new e-mail, which row 8 repeats; Brown
+# (row 5) has no phone or e-mail and is repeated by name and birthday (row 7).
+IN_FILE_DUPLICATES = [
+    ["Surname", "First name", "Phone", "E-mail", "Birthday", "Tags"],
+    ["Smith", "John", "+380671112233", "", "", "a"],                            # 2: new
+    ["Smith", "", "", "john@example.com", "", ""],                             # 3: new (no shared key yet)
+    ["Smith", "Johnny", "+380671112233", "john@example.com", "", "b"],         # 4: repeats 2 (and 3)
+    ["Brown", "Anna", "", "", "1990-05-17", ""],                               # 5: new
+    ["Smith", "", "+380671112233", "smith@example.com", "", "c"],              # 6: repeats 2
+    ["Brown", "Anna", "", "", "17.05.1990", "vip"],                            # 7: repeats 5 by name and birthday
+    ["Green", "", "", "smith@example.com", "", ""],                            # 8: repeats 6's new e-mail in update mode
+]
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        # skip: 6's e-mail never reaches a card, so row 8 is new.
+        ("skip", {"counts": (4, 0, 3, 0), "cards": 4}),
+        # update: 4 updates card 2 (the oldest match), 6 adds an e-mail to it, which 8 then finds.
+        ("update", {"counts": (3, 4, 0, 0), "cards": 3}),
+        ("create", {"counts": (7, 0, 0, 0), "cards": 7}),
+    ],
+)
+@pytest.mark.parametrize("batch_rows", [500, 2])
+def test_duplicates_inside_the_file_are_handled_per_mode_in_batches(
+    tenant_a, owner_api, django_capture_on_commit_callbacks, monkeypatch, mode, expected, batch_rows
+):
+    from apps.clients.imports import services
+
+    monkeypatch.setattr(services, "BATCH_ROWS", batch_rows)
+    job = upload(owner_api, csv_file(IN_FILE_DUPLICATES), mode=mode).json()
+    report = owner_api.post(f"/api/v1/client-imports/{job['id']}/dry-run/").json()
+    done = run(owner_api, job["id"], django_capture_on_commit_callbacks)
+    assert run_counts(done) == expected["counts"]
+    assert report_counts(report) == expected["counts"]  # the check says what the run does
+    cards = clients_of(tenant_a)
+    assert len(cards) == expected["cards"]
+    if mode == "update":
+        smith = next(c for c in cards if c.phones == ["+380671112233"])
+        assert (smith.first_name, smith.emails, smith.tags) == ("Johnny", ["john@example.com", "smith@example.com"], ["a", "b", "c"])
+        [brown] = [c for c in cards if c.surname == "Brown"]
+        assert brown.tags == ["vip"]
+    # Running the same file again creates nothing new, whatever the batches.
+    if mode != "create":
+        again = upload(owner_api, csv_file(IN_FILE_DUPLICATES), mode=mode).json()
+        assert run(owner_api, again["id"], django_capture_on_commit_callbacks)["created_count"] == 0
+        assert len(clients_of(tenant_a)) == expected["cards"]
+
+
+def test_a_row_the_database_refuses_costs_only_itself(tenant_a, owner_api, django_capture_on_commit_callbacks, caplog):
+    rows = [["Surname", "Phone", "Tags"]] + [[f"Client {n}", f"+38067{n:07d}", "ok"] for n in range(6)]
+    rows[4][2] = "x" * 60  # row 5: tags are at most 50 characters in the database, which Python does not check
+    job = upload(owner_api, csv_file(rows)).json()
+    report = owner_api.post(f"/api/v1/client-imports/{job['id']}/dry-run/").json()
+    done = run(owner_api, job["id"], django_capture_on_commit_callbacks)
+    assert run_counts(done) == report_counts(report) == (5, 0, 0, 1)
+    assert done["errors"] == report["errors"] == [{"row": 5, "errors": {"non_field_errors": ["The database refused this row."]}}]
+    assert sorted(c.surname for c in clients_of(tenant_a)) == ["Client 0", "Client 1", "Client 2", "Client 4", "Client 5"]
+    assert "retried one by one" in caplog.text
+
+
+def test_cards_of_a_batch_import_get_their_owners_rights_and_the_batch_is_audited(
+    tenant_a, owner_api, owner_of, django_capture_on_commit_callbacks, monkeypatch
+):
+    from apps.audit.selectors import audit_chain_verify
+    from apps.clients.imports import services
+    from apps.clients.models import ClientUserObjectPermission
+
+    monkeypatch.setattr(services, "BATCH_ROWS", 3)
+    owner_api.post("/api/v1/clients/", {"surname": "Old", "phones": ["+380670000001"]}, format="json")
+    rows = [["Surname", "Phone", "E-mail"]] + [[f"Client {n}", f"+38067000000{n}", ""] for n in range(2, 7)]
+    rows.append(["Old", "+380670000001", "old@example.com"])  # row 7: updates the card typed in before
+    rows.append(["Bad", "12", ""])                              # row 8: rejected
+    job = upload(owner_api, csv_file(rows), mode="update").json()
+    done = run(owner_api, job["id"], django_capture_on_commit_callbacks)
+    assert run_counts(done) == (5, 1, 0, 1)
+    owner = owner_of(tenant_a)
+    with schema_context(tenant_a.slug):
+        created = list(Client.objects.exclude(surname="Old").order_by("pk"))
+        rights = set(ClientUserObjectPermission.objects.filter(content_object__in=created).values_list(
+            "content_object_id", "user_id", "permission__codename"))
+        assert rights == {(c.pk, owner.pk, perm) for c in created for perm in ("view_client", "change_client")}
+        assert all(owner.has_perm("clients.change_client", c) for c in created)
+        assert all(c.owner_id == owner.pk and c.created_by_id == owner.pk and c.search_text for c in created)
+        events = list(AuditEvent.objects.filter(action="clients.import_batch").order_by("seq"))
+        # Rows 2-4, 5-7 and 8 (which wrote nothing, so has no event).
+        assert [e.changes["rows"] for e in events] == [[2, 4], [5, 7]]
+        assert [(e.changes["created"], e.changes["updated"], e.changes["errors"]) for e in events] == [(3, 0, 0), (2, 1, 0)]
+        assert sorted(pk for e in events for pk in e.changes["created_ids"]) == [c.pk for c in created]
+        old = Client.objects.get(surname="Old")
+        assert events[1].changes["updated_clients"] == [{"id": old.pk, "row": 7, "changes": {"emails": [[], ["old@example.com"]]}}]
+        assert all(e.target_id == str(job["id"]) and e.actor_id == owner.pk for e in events)
+        assert not AuditEvent.objects.filter(action="client.created", target_id__in=[str(c.pk) for c in created]).exists()
+        assert audit_chain_verify().ok
+
+
+# The check in the background -------------------------------------------------------------------
+
+BIG_CHECK_ROWS = [HEADER, *GOOD_ROWS, *BAD_ROWS, ["Шевченко Т.", "+380671112233", "", "", "", ""]]
+
+
+def test_a_big_file_is_checked_by_the_task_and_reports_what_a_small_one_does(
+    tenant_a, owner_api, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    from apps.clients.imports import services
+
+    small = upload(owner_api, csv_file(BIG_CHECK_ROWS)).json()
+    small_report = owner_api.post(f"/api/v1/client-imports/{small['id']}/dry-run/")
+    assert small_report.status_code == 200
+
+    monkeypatch.setattr(services, "BATCH_ROWS", 2)
+    settings.CLIENT_IMPORT_CHECK_SYNC_ROWS = 5
+    big = upload(owner_api, csv_file(BIG_CHECK_ROWS)).json()
+    checked: list[int] = []
+    real = services._dry_run_report
+
+    def spy(job, *, progress=None):
+        assert progress is not None  # the task's way, which saves its progress
+        update = progress.update
+
+        def counted(**values):
+            checked.append(values["checked_rows"])
+            return update(**values)
+
+        progress.update = counted
+        return real(job, progress=progress)
+
+    monkeypatch.setattr(services, "_dry_run_report", spy)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = owner_api.post(f"/api/v1/client-imports/{big['id']}/dry-run/")
+        assert queued.status_code == 202, queued.json()
+        assert (queued.json()["status"], queued.json()["checked_rows"]) == ("checking", 0)
+        waiting = owner_api.get(f"/api/v1/client-imports/{big['id']}/dry-run/")
+        assert waiting.status_code == 202 and waiting.json()["status"] == "checking"
+    assert checked == [2, 4, 6, 7]
+    done = owner_api.get(f"/api/v1/client-imports/{big['id']}/dry-run/")
+    assert done.status_code == 200
+    strip = lambda report: {k: v for k, v in report.items() if k != "checked_at"}  # noqa: E731
+    assert strip(done.json()) == strip(small_report.json())
+    assert report_counts(done.json()) == (3, 0, 1, 3)
+    job = owner_api.get(f"/api/v1/client-imports/{big['id']}/").json()
+    assert (job["status"], job["checked_rows"], job["check_progress"]) == ("dry_run_done", 7, 100)
+    assert clients_of(tenant_a) == []
+
+
+def test_a_file_over_a_megabyte_is_checked_in_the_background(owner_api, settings, django_capture_on_commit_callbacks):
+    settings.CLIENT_IMPORT_CHECK_SYNC_BYTES = 50
+    job = upload(owner_api, csv_file(BIG_CHECK_ROWS)).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_api.post(f"/api/v1/client-imports/{job['id']}/dry-run/").status_code == 202
+    assert owner_api.get(f"/api/v1/client-imports/{job['id']}/dry-run/").json()["would_create"] == 3
+
+
+def test_changing_the_columns_stops_a_background_check(tenant_a, owner_api, settings, django_capture_on_commit_callbacks):
+    settings.CLIENT_IMPORT_CHECK_SYNC_ROWS = 1
+    job = upload(owner_api, csv_file(BIG_CHECK_ROWS)).json()
+    with django_capture_on_commit_callbacks() as queued:
+        assert owner_api.post(f"/api/v1/client-imports/{job['id']}/dry-run/").status_code == 202
+    changed = owner_api.patch(f"/api/v1/client-imports/{job['id']}/", {"mapping": {"0": "full_name"}}, format="json")
+    assert changed.status_code == 200 and changed.json()["status"] == "uploaded"
+    for callback in queued:
+        callback()  # the check's task, late
+    body = owner_api.get(f"/api/v1/client-imports/{job['id']}/").json()
+    assert (body["status"], body["dry_run"]) == ("uploaded", {})
+    assert owner_api.get(f"/api/v1/client-imports/{job['id']}/dry-run/").status_code == 409
+
+
+def test_a_background_check_that_fails_says_why(owner_api, settings, django_capture_on_commit_callbacks, monkeypatch):
+    from apps.clients.imports import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services, "batch_import", broken)
+    settings.CLIENT_IMPORT_CHECK_SYNC_ROWS = 1
+    job = upload(owner_api, csv_file(BIG_CHECK_ROWS)).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_api.post(f"/api/v1/client-imports/{job['id']}/dry-run/")
+    body = owner_api.get(f"/api/v1/client-imports/{job['id']}/").json()
+    assert body["status"] == "uploaded" and body["dry_run"]["failed"] == "disk on fire"
+    refused = owner_api.get(f"/api/v1/client-imports/{job['id']}/dry-run/")
+    assert refused.status_code == 409 and refused.json()["message"] == "disk on fire"
+
+
+def test_the_check_page_polls_while_a_big_file_is_checked(tenant_a, settings, django_capture_on_commit_callbacks):
+    settings.CLIENT_IMPORT_CHECK_SYNC_ROWS = 1
+    page = signed_in(tenant_a)
+    columns_url = page.post("/clients/import/", {"file": csv_file(BIG_CHECK_ROWS), "duplicate_mode": "skip"})["Location"]
+    job_id = int(columns_url.rstrip("/").split("/")[-2])
+    mapping = {"column_0": "full_name", "column_1": "phones", "column_2": "emails", "column_3": "birthday", "column_4": "", "column_5": "notes"}
+    with django_capture_on_commit_callbacks() as queued:
+        response = page.post(columns_url, {**mapping, "duplicate_mode": "skip", "action": "check"})
+    assert response["Location"] == f"/clients/import/{job_id}/check/"
+    html = page.get(response["Location"]).content.decode()
+    assert 'data-status="checking"' in html and 'hx-trigger="every 1s"' in html and "0 of 7 rows" in html
+    assert page.get(f"/clients/import/{job_id}/")["Location"] == f"/clients/import/{job_id}/check/"
+    for callback in queued:
+        callback()
+    panel = page.get(f"/clients/import/{job_id}/check/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in panel and 'data-status="dry_run_done"' in panel and "hx-trigger" not in panel
+    assert 'data-testid="import-rejected"' in panel and all(f"<td>{n}</td>" in panel for n in (5, 6, 7))

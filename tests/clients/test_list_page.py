@@ -167,3 +167,18 @@ def test_managers_keep_rule_categories_on_their_page(tenant_a, owner_of, make_us
     assert web.post(f"/clients/categories/{vip.pk}/delete/").status_code == 302
     with schema_context(tenant_a.slug):
         assert not Category.objects.exists()
+
+
+def test_the_companies_page_lists_companies_only(tenant_a, owner_of):
+    from apps.clients.services import client_create
+
+    with schema_context(tenant_a.slug):
+        owner = owner_of(tenant_a)
+        client_create(actor=owner, surname="Person")
+        client_create(actor=owner, kind="company", company_name="Firm one")
+        client_create(actor=owner, kind="company", company_name="Firm two")
+    web = _web(tenant_a, tenant_a.owner_email)
+    page = web.get("/companies/")
+    assert sorted(_rows(page)) == ["Firm one", "Firm two"]
+    assert 'href="/companies/" class="active"' in page.content.decode()
+    assert _rows(web.get("/companies/", {"q": "one", "kind": "person"}, HTTP_HX_REQUEST="true")) == ["Firm one"]
