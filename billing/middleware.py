@@ -16,8 +16,11 @@ from tenants.models import Tenant
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 # Writes a read-only company still needs: signing in and out, its own password, API sign-in,
-# the interface language, and paying.
+# the interface language, paying, and exporting its clients (it is its data; an export writes
+# only its own job row and audit events).
 WRITE_ALLOWED_URL_NAMES = {
+    "client-export-list",
+    "client-export-start",
     "login",
     "logout",
     "password_reset",

@@ -139,14 +139,15 @@ def _selection_ids(*, actor, client_ids, spec: dict | None) -> list[int]:
 
 
 @transaction.atomic
-def client_bulk_apply(*, actor, action: str, client_ids: list[int] | None = None, filters: dict | None = None, value=None) -> dict:
+def client_bulk_apply(*, actor, action: str, client_ids: list[int] | None = None, filters: dict | None = None,
+                      value=None) -> dict:
     """Apply one action to the selected clients: {"matched": clients selected, "changed": clients
     that actually changed} ("export" adds "export": the queued ClientExport). All or nothing;
     audited once as `clients.bulk_updated` (the export as `clients.export_requested`).
 
     `value`: the tag (tag_add, tag_remove), a Category or its id (category_add, category_remove,
-    managers only), a user or their id (owner_set, managers only), "csv" or "xlsx" (export). Raises BulkInvalid (400)
-    naming the field at fault, BulkNotAllowed (403)."""
+    managers only), a user or their id (owner_set, managers only), "csv" or "xlsx" (export).
+    Raises BulkInvalid (400) naming the field at fault, BulkNotAllowed (403)."""
     if action not in ACTIONS:
         raise _invalid("action", _("Choose one of: %(actions)s.") % {"actions": ", ".join(ACTIONS)}, "invalid_choice")
     if (client_ids is None) == (filters is None):

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.browser.test_board_journey import sign_in
+from tests.browser.conftest import url
+from tests.conftest import PASSWORD, unique_slug
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -26,9 +27,21 @@ def create_client(page, surname: str, phone: str) -> None:
     page.wait_for_url(re.compile(r"/clients/\d+/$"))
 
 
-def test_export_the_searched_clients_then_tag_one_from_the_bulk_bar(live_server_url, page, tenant_b):
-    server, handle = live_server_url, tenant_b
-    sign_in(page, server, handle, handle.owner_email)
+def signup(page, server) -> None:
+    """A company of its own (committed by the server thread), so no other test sees its clients."""
+    slug = unique_slug("export")
+    page.goto(url(server, "localhost", "/signup/"))
+    page.fill("#id_company", "Export Windows")
+    page.fill("#id_slug", slug)
+    page.fill("#id_full_name", "Olha Owner")
+    page.fill("#id_email", f"olha@{slug}.test")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(rf"http://{slug}\.localhost:\d+/$"))
+
+
+def test_export_the_searched_clients_then_tag_one_from_the_bulk_bar(live_server_url, page):
+    signup(page, live_server_url)
     create_client(page, "Експортенко", "+380 67 555 70 01")
     create_client(page, "Лишній", "+380 67 555 70 02")
 

@@ -3,6 +3,7 @@ for them, and see it on the client card's timeline; register one for a brand-new
 import re
 
 import pytest
+from playwright.sync_api import expect
 from django_tenants.utils import schema_context
 
 from tests.browser.conftest import url
@@ -26,8 +27,9 @@ def test_find_by_phone_digits_register_an_appeal_and_see_it_on_the_timeline(live
 
     page.click("nav >> text=Clients")
     page.fill("[data-testid=client-search]", "4021")
-    page.wait_for_selector("[data-testid=client-row] >> text=Коваленко Ірина")
-    assert page.locator("[data-testid=client-row]").count() == 1
+    # The unfiltered list may already show the card: wait for the search's answer, one row.
+    expect(page.locator("[data-testid=client-row]")).to_have_count(1)
+    expect(page.locator("[data-testid=client-row]")).to_contain_text("Коваленко Ірина")
 
     page.click("nav >> text=Appeals")
     page.click("text=Register an appeal")

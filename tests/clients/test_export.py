@@ -387,3 +387,18 @@ def test_the_list_export_folds_in_the_chosen_segment_as_the_list_does(tenant_a, 
     response = page.post("/clients/exports/new/?segment=999999", {"format": "csv"})
     assert response.status_code == 302 and response["Location"] == "/clients/?segment=999999"
     assert "Unknown segment." in page.get(response["Location"]).content.decode()
+
+
+def test_a_read_only_company_can_still_export_its_clients(tenant_a, owner, owner_api, django_capture_on_commit_callbacks):
+    from tenants.models import Tenant
+
+    make_client(tenant_a, owner, surname="Шевченко")
+    with schema_context("public"):
+        Tenant.objects.filter(schema_name=tenant_a.slug).update(status="read_only")
+    export = finished(owner_api, django_capture_on_commit_callbacks, format="csv")
+    assert export["row_count"] == 1 and len(csv_rows(download(owner_api, export))) == 2
+    page = signed_in(tenant_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert page.post("/clients/exports/new/", {"format": "xlsx"}).status_code == 302
+    # Changing clients in bulk is a write like any other.
+    assert owner_api.post("/api/v1/clients/bulk/", {"action": "tag_add", "filters": {}, "tag": "x"}, format="json").status_code == 402

@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +30,7 @@ from apps.clients.imports.models import ClientImport
 from apps.clients.models import Client
 from apps.clients.phones import phone_normalize
 from apps.clients.search import fold
-from apps.clients.services import client_changes_apply, client_duplicates, client_prepare
+from apps.clients.services import client_changes_apply, client_prepare
 
 logger = logging.getLogger(__name__)
 
@@ -150,16 +151,49 @@ class _Matcher:
         return min(found) if found else None
 
 
+# One GIN probe per phone and per e-mail. A single `phones && ARRAY[<500 phones>]` is one probe
+# too, but the planner prices it as one comparison per row and picks a sequential scan on tables of
+# ~10,000-200,000 cards, where each row is compared with all 500 (0.3 s a batch at 15,000 cards).
+_HOLDERS = """
+    SELECT m.id FROM unnest(%s::varchar[]) AS k(value)
+        CROSS JOIN LATERAL (SELECT id FROM {table} WHERE phones && ARRAY[k.value]::varchar(20)[]) AS m
+    UNION
+    SELECT m.id FROM unnest(%s::varchar[]) AS k(value)
+        CROSS JOIN LATERAL (SELECT id FROM {table} WHERE emails && ARRAY[k.value]::varchar(254)[]) AS m
+"""
+_CONTACT_INDEXES = [index.name for index in Client._meta.indexes if index.fields in (["phones"], ["emails"])]
+_pending_lists_cleanable = True
+
+
+def _pending_lists_clean() -> None:
+    """Move the entries waiting in the phone and e-mail GIN indexes' pending lists into the indexes.
+
+    Inserts go to a pending list (GIN "fastupdate"), which every search reads in full, for each
+    key: after a few batches of bulk inserts a lookup of 500 keys took 0.6 s instead of 5 ms. The
+    entries are merged once either way; doing it before each lookup keeps lookups fast. Only the
+    indexes' owner may do it: elsewhere the import goes on without."""
+    global _pending_lists_cleanable
+    if not _pending_lists_cleanable:
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(["gin_clean_pending_list(%s::regclass)"] * len(_CONTACT_INDEXES)), _CONTACT_INDEXES)
+    except DatabaseError as exc:
+        _pending_lists_cleanable = False
+        logger.warning("client import: cannot clean the GIN pending lists, lookups will be slower: %s", exc)
+
+
 def _lookup(matcher: _Matcher, keys: set[str], *, lock: bool) -> dict[int, Client]:
-    """Every card holding one of `keys`: one query for phones and e-mails (the GIN-indexed arrays'
-    overlap), one for names and birthdays. With `lock` (update mode) the cards themselves, locked."""
-    phones = [k[2:] for k in keys if k.startswith("p:")]
-    emails = [k[2:] for k in keys if k.startswith("e:")]
+    """Every card holding one of `keys`: one query for phones and e-mails (the GIN-indexed arrays),
+    one for names and birthdays. With `lock` (update mode) the cards themselves, locked."""
+    phones = sorted(k[2:] for k in keys if k.startswith("p:"))
+    emails = sorted(k[2:] for k in keys if k.startswith("e:"))
     birthdays = {k.rsplit(":", 1)[1] for k in keys if k.startswith("n:")}
     cards: dict[int, Client] = {}
     if phones or emails:
-        # No ORDER BY: the planner would walk the primary key instead of using the GIN indexes.
-        found = client_duplicates(phones=phones, emails=emails).order_by()
+        _pending_lists_clean()
+        holders = RawSQL(_HOLDERS.format(table=connection.ops.quote_name(Client._meta.db_table)), [phones, emails])
+        found = Client.objects.filter(pk__in=holders).order_by()
         if lock:
             for card in found.select_for_update():
                 cards[card.pk] = card
