@@ -11,7 +11,8 @@ from apps.clients.search import query_terms
 
 def client_list_visible_to(user) -> QuerySet[Client]:
     """Managers and admins see every client; staff the ones they own, were granted, or that are
-    the client of a deal they own or are responsible for."""
+    the client of a deal they own or are responsible for, or of a task (a deal's or an appeal's)
+    assigned to them."""
     base = Client.objects.select_related("owner", "source")
     if is_manager(user):
         return visible_to(user, base, "clients.view_client", see_all=True)
@@ -19,9 +20,16 @@ def client_list_visible_to(user) -> QuerySet[Client]:
         return base.none()
     from apps.deals.models import Deal
 
+    from apps.interactions.models import Interaction
+    from apps.tasks.models import Task
+
     granted = visible_to(user, Client.objects.all(), "clients.view_client").values("pk")
     through_deals = Deal.objects.filter(Q(owner=user) | Q(responsible=user), client__isnull=False).values("client_id")
-    return base.filter(Q(owner=user) | Q(pk__in=granted) | Q(pk__in=through_deals))
+    through_tasks = Task.objects.filter(assignee=user, deal__client__isnull=False).values("deal__client_id")
+    through_appeal_tasks = Interaction.objects.filter(task__assignee=user).values("client_id")
+    return base.filter(
+        Q(owner=user) | Q(pk__in=granted) | Q(pk__in=through_deals) | Q(pk__in=through_tasks) | Q(pk__in=through_appeal_tasks)
+    )
 
 
 def client_search(queryset: QuerySet[Client], query: str) -> QuerySet[Client]:

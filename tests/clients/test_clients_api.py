@@ -140,3 +140,26 @@ def test_admins_see_who_opened_a_card_and_staff_do_not(tenant_a, owner_api, make
     theirs = staff_web.post("/clients/new/", {"kind": "person", "surname": "Own"})
     assert theirs.status_code == 302
     assert 'data-testid="client-viewers"' not in staff_web.get(theirs["Location"]).content.decode()
+
+
+def test_staff_see_the_clients_of_tasks_assigned_to_them(tenant_a, owner_api, owner_of, make_user, token_for, window_pipeline):
+    from apps.interactions.services import interaction_register
+    from apps.tasks.models import Task
+
+    bob = make_user(tenant_a)
+    bob_api = api_client(tenant_a.host, token_for(tenant_a, bob))
+    through_deal = _create(owner_api, surname="Deal task").json()
+    through_appeal = _create(owner_api, surname="Appeal task", phones=["+380671112299"]).json()
+    deal = owner_api.post("/api/v1/deals/", {"pipeline": window_pipeline.pk, "title": "D", "client": through_deal["id"]}, format="json").json()
+    assert bob_api.get(f"/api/v1/clients/{through_deal['id']}/").status_code == 404
+    with schema_context(tenant_a.slug):
+        owner = owner_of(tenant_a)
+        Task.objects.create(title="Call back", assignee=bob, deal_id=deal["id"], created_by=owner)
+        from apps.clients.models import Client
+
+        appeal = interaction_register(actor=owner, client=Client.objects.get(pk=through_appeal["id"]), channel="phone", kind="complaint",
+                                      subject="Draught", needs_decision=True)
+        Task.objects.filter(pk=appeal.task_id).update(assignee=bob)
+    listed = {c["id"] for c in bob_api.get("/api/v1/clients/").json()["results"]}
+    assert listed == {through_deal["id"], through_appeal["id"]}
+    assert bob_api.get(f"/api/v1/clients/{through_appeal['id']}/").status_code == 200
