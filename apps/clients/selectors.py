@@ -50,12 +50,16 @@ def client_search(queryset: QuerySet[Client], query: str) -> QuerySet[Client]:
     return queryset.annotate(search_rank=rank).order_by("search_rank", Collate("search_text", "C"), "id")
 
 
+ACCESS_ACTIONS = ("client.viewed", "client.attachment_downloaded", "client.merged")
+
+
 def client_recent_viewers(client: Client, limit: int = 10) -> list:
-    """Who opened this card lately (the access audit), newest first: for admins on the card."""
+    """Who opened this card, downloaded its files or merged it lately (the access audit), newest
+    first: for admins on the card."""
     from apps.audit.models import AuditEvent
 
     return list(
-        AuditEvent.objects.filter(action="client.viewed", target_type="clients.client", target_id=str(client.pk))
+        AuditEvent.objects.filter(action__in=ACCESS_ACTIONS, target_type="clients.client", target_id=str(client.pk))
         .select_related("actor")
         .order_by("-occurred_at")[:limit]
     )

@@ -182,3 +182,25 @@ def test_the_companies_page_lists_companies_only(tenant_a, owner_of):
     assert sorted(_rows(page)) == ["Firm one", "Firm two"]
     assert 'href="/companies/" class="active"' in page.content.decode()
     assert _rows(web.get("/companies/", {"q": "one", "kind": "person"}, HTTP_HX_REQUEST="true")) == ["Firm one"]
+
+
+def test_the_cards_access_history_lists_views_downloads_and_merges(tenant_a, owner_of, make_user):
+    from apps.clients.selectors import client_recent_viewers
+    from apps.clients.services import client_create, client_merge, client_view_record
+    from apps.clients.attachments.services import attachment_download_record
+    from apps.clients.attachments.models import Attachment
+
+    staff = make_user(tenant_a)
+    with schema_context(tenant_a.slug):
+        owner = owner_of(tenant_a)
+        card = client_create(actor=owner, surname="Watched")
+        twin = client_create(actor=owner, surname="Twin")
+        client_view_record(client=card, actor=staff)
+        attachment = Attachment.objects.create(client=card, file=f"{tenant_a.slug}/attachments/x.pdf", original_name="x.pdf")
+        attachment_download_record(attachment=attachment, actor=staff)
+        client_merge(keep=card, merge=twin, actor=owner)
+        history = [(e.action, e.actor_id) for e in client_recent_viewers(card)]
+    assert history == [("client.merged", owner.pk), ("client.attachment_downloaded", staff.pk), ("client.viewed", staff.pk)]
+    web = _web(tenant_a, tenant_a.owner_email)
+    page = web.get(f"/clients/{card.pk}/").content.decode()
+    assert "downloaded a file" in page and "merged another card into this one" in page

@@ -127,5 +127,7 @@ def _file_remove(storage, name: str) -> None:
 def attachment_download_record(*, attachment: Attachment, actor) -> None:
     """Who took a copy of a client's document: every download is an audit event."""
     audit_record(
-        action="client.attachment_downloaded", actor=actor, target=attachment, changes={"client": attachment.client_id},
+        # On the client, so the card's access history ("who viewed this client") lists it.
+        action="client.attachment_downloaded", actor=actor, target=attachment.client,
+        changes={"attachment": attachment.pk, "name": attachment.original_name},
     )
