@@ -5,6 +5,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
@@ -136,14 +137,14 @@ class CustomField(models.Model):
 
     class Type(models.TextChoices):
         TEXT = "text", _("Text")
-        NUMBER = "number", _("Number")
+        NUMBER = "number", pgettext_lazy("field type", "Number")
         DATE = "date", _("Date")
         CHOICE = "choice", _("Choice")
         BOOLEAN = "boolean", _("Yes / no")
 
     class AppliesTo(models.TextChoices):
         ALL = "all", _("People and companies")
-        PERSON = "person", _("People")
+        PERSON = "person", pgettext_lazy("client kind", "People")
         COMPANY = "company", _("Companies")
 
     # The stable name used in the API, filters and imports; the label may change, the key does not.

@@ -180,7 +180,7 @@ def custom_field_update(*, field: CustomField, actor, **changes) -> CustomField:
             if in_use:
                 errors["choices"] = _error(
                     _("Clients still have %(choices)s; change their cards first, or keep the choice.")
-                    % {"choices": ", ".join(f"\u201c{c}\u201d" for c in in_use)},
+                    % {"choices": ", ".join(f"“{c}”" for c in in_use)},
                     "in_use",
                 )
         field.choices = choices

@@ -31,7 +31,7 @@ def custom_field_settings(request):
         except DomainError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Field \u201c%(label)s\u201d added.") % {"label": field.label})
+            messages.success(request, _("Field “%(label)s” added.") % {"label": field.label})
             return redirect("custom-fields")
     context = {"fields": selectors.custom_field_list(), "form": form}
     return render(request, "clients/custom_fields/settings.html", context, status=400 if form.errors else 200)
@@ -57,7 +57,7 @@ def custom_field_edit(request, pk: int):
 def custom_field_deactivate(request, pk: int):
     field = get_object_or_404(CustomField, pk=pk)
     services.custom_field_deactivate(field=field, actor=request.user)
-    messages.success(request, _("\u201c%(label)s\u201d is hidden; the values clients have are kept.") % {"label": field.label})
+    messages.success(request, _("“%(label)s” is hidden; the values clients have are kept.") % {"label": field.label})
     return redirect("custom-fields")
 
 
@@ -66,5 +66,5 @@ def custom_field_deactivate(request, pk: int):
 def custom_field_activate(request, pk: int):
     field = get_object_or_404(CustomField, pk=pk)
     services.custom_field_update(field=field, actor=request.user, is_active=True)
-    messages.success(request, _("\u201c%(label)s\u201d is in use again.") % {"label": field.label})
+    messages.success(request, _("“%(label)s” is in use again.") % {"label": field.label})
     return redirect("custom-fields")

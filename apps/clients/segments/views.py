@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_manager
@@ -79,13 +80,13 @@ def segment_delete(request, pk: int):
 class CategoryForm(forms.Form):
     """A category and, optionally, its rule in the terms people use; the rule is a filter spec."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
-    description = forms.CharField(label=_("Description"), max_length=300, required=False)
-    won_amount_gte = forms.DecimalField(label=_("Won deals sum at least"), max_digits=16, decimal_places=2, required=False, min_value=0)
-    deals_won_gte = forms.IntegerField(label=_("Won deals at least"), min_value=1, max_value=100000, required=False)
-    tags = forms.CharField(label=_("Has a tag"), max_length=50, required=False)
-    no_contact_days = forms.IntegerField(label=_("No contact for, days"), min_value=1, max_value=36500, required=False)
-    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any")), ("person", _("People")), ("company", _("Companies"))])
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    description = forms.CharField(label=gettext_lazy("Description"), max_length=300, required=False)
+    won_amount_gte = forms.DecimalField(label=gettext_lazy("Won deals sum at least"), max_digits=16, decimal_places=2, required=False, min_value=0)
+    deals_won_gte = forms.IntegerField(label=gettext_lazy("Won deals at least"), min_value=1, max_value=100000, required=False)
+    tags = forms.CharField(label=gettext_lazy("Has a tag"), max_length=50, required=False)
+    no_contact_days = forms.IntegerField(label=gettext_lazy("No contact for, days"), min_value=1, max_value=36500, required=False)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False, choices=[("", gettext_lazy("Any")), ("person", pgettext_lazy("client kind", "People")), ("company", gettext_lazy("Companies"))])
 
     RULE_FIELDS = ("won_amount_gte", "deals_won_gte", "tags", "no_contact_days", "kind")
 
