@@ -153,6 +153,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # The largest file accepted on a client card (apps.clients.attachments), in MB; the plan's
 # storage_mb caps the company's total. Keep the proxy's body limit above it.
 CLIENT_ATTACHMENT_MAX_MB = env_int("CLIENT_ATTACHMENT_MAX_MB", 20)
+# Days an export file (a copy of the client base) is kept before the nightly job deletes it.
+CLIENT_EXPORT_KEEP_DAYS = env_int("CLIENT_EXPORT_KEEP_DAYS", 7)
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -56,6 +56,8 @@ CELERY_BEAT_SCHEDULE = {
     "birthday-reminders": {"task": "tenants.fan_out", "schedule": timedelta(hours=1), "args": ("clients.birthday_reminders",)},
     # Rule categories ("VIP": won over a threshold) follow their rules once a night.
     "client-categories": {"task": "tenants.fan_out", "schedule": timedelta(hours=24), "args": ("clients.categories_recalculate",)},
+    # Exported copies of the client base are kept CLIENT_EXPORT_KEEP_DAYS, then deleted.
+    "client-exports-expire": {"task": "tenants.fan_out", "schedule": timedelta(hours=24), "args": ("clients.exports_expire",)},
     "invitations-expire": {
         "task": "tenants.fan_out",
         "schedule": timedelta(minutes=10),

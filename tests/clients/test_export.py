@@ -402,3 +402,24 @@ def test_a_read_only_company_can_still_export_its_clients(tenant_a, owner, owner
         assert page.post("/clients/exports/new/", {"format": "xlsx"}).status_code == 302
     # Changing clients in bulk is a write like any other.
     assert owner_api.post("/api/v1/clients/bulk/", {"action": "tag_add", "filters": {}, "tag": "x"}, format="json").status_code == 402
+
+
+def test_old_export_files_are_deleted_and_no_longer_downloadable(tenant_a, owner, owner_api, media_root, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.clients.exports.models import ClientExport
+    from apps.clients.exports.services import client_exports_expire
+
+    make_client(tenant_a, owner, surname="Шевченко")
+    old = finished(owner_api, django_capture_on_commit_callbacks, format="csv")
+    fresh = finished(owner_api, django_capture_on_commit_callbacks, format="csv")
+    with schema_context(tenant_a.slug):
+        old_name = ClientExport.objects.get(pk=old["id"]).file.name
+        ClientExport.objects.filter(pk=old["id"]).update(created_at=timezone.now() - timedelta(days=8))
+        assert client_exports_expire(keep_days=7) == 1
+        assert client_exports_expire(keep_days=7) == 0
+    assert not (media_root / old_name).exists()
+    assert owner_api.get(f"/api/v1/client-exports/{old['id']}/download/").status_code == 404
+    assert download(owner_api, fresh).startswith(b"\xef\xbb\xbf")

@@ -415,3 +415,26 @@ class _XlsxWriter:
 
     def close(self) -> None:
         self._book.save(self._out)
+
+
+def client_exports_expire(*, keep_days: int | None = None) -> int:
+    """Delete the files of exports older than CLIENT_EXPORT_KEEP_DAYS (a copy of the client base
+    should not lie around); the rows stay for the record and answer 404 on download."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    keep_days = settings.CLIENT_EXPORT_KEEP_DAYS if keep_days is None else keep_days
+    cutoff = timezone.now() - timedelta(days=keep_days)
+    expired = 0
+    for export in ClientExport.objects.filter(created_at__lt=cutoff).exclude(file="").iterator():
+        name = export.file.name
+        ClientExport.objects.filter(pk=export.pk).update(file="")
+        if _is_own_file(name):
+            try:
+                export.file.storage.delete(name)
+            except OSError:
+                logger.exception("could not delete an expired export file")
+        expired += 1
+    return expired

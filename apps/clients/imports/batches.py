@@ -156,10 +156,10 @@ class _Matcher:
 # ~10,000-200,000 cards, where each row is compared with all 500 (0.3 s a batch at 15,000 cards).
 _HOLDERS = """
     SELECT m.id FROM unnest(%s::varchar[]) AS k(value)
-        CROSS JOIN LATERAL (SELECT id FROM {table} WHERE phones && ARRAY[k.value]::varchar(20)[]) AS m
+        CROSS JOIN LATERAL (SELECT id FROM {table} WHERE phones && ARRAY[k.value]) AS m
     UNION
     SELECT m.id FROM unnest(%s::varchar[]) AS k(value)
-        CROSS JOIN LATERAL (SELECT id FROM {table} WHERE emails && ARRAY[k.value]::varchar(254)[]) AS m
+        CROSS JOIN LATERAL (SELECT id FROM {table} WHERE emails && ARRAY[k.value]) AS m
 """
 _CONTACT_INDEXES = [index.name for index in Client._meta.indexes if index.fields in (["phones"], ["emails"])]
 _pending_lists_cleanable = True
@@ -213,36 +213,48 @@ def _lookup(matcher: _Matcher, keys: set[str], *, lock: bool) -> dict[int, Clien
 class Imagined:
     """What the earlier batches of a dry run would have written, gone with their rollback: the keys
     of the cards they would create or give new phones and e-mails, so a later row repeating one is
-    matched as the run will match it. Kept for the whole dry run (the keys only, not the cards)."""
+    matched as the run will match it. Kept for the whole dry run, so kept small: a key's hash (64
+    bits; two of a million keys share one with a chance of about 1 in 40 million) and a number per key,
+    a byte per card."""
 
     def __init__(self) -> None:
-        self.refs: dict[str, _Ref] = {}
-        self.kinds: dict[int, str] = {}
-        self.aliases: dict[int, _Ref] = {}  # ids of cards this batch wrote, which its rollback removes
-        self.count = 0
+        # hash(key) -> the oldest card it finds: n >= 0 the n-th card the dry run would create,
+        # -id a card in the database.
+        self.cards: dict[int, int] = {}
+        self.kinds = bytearray()  # per card the dry run would create: 1 a company, 0 a person
+        self.aliases: dict[int, int] = {}  # ids of cards this batch wrote, which its rollback removes
+
+    @staticmethod
+    def _ref(value: int) -> _Ref:
+        return _Ref(IN_DATABASE, -value) if value < 0 else _Ref(IMAGINED, value)
+
+    def kind(self, ref: _Ref) -> str:
+        return Client.Kind.COMPANY if self.kinds[ref.number] else Client.Kind.PERSON
 
     def seed(self, matcher: _Matcher, keys: Iterable[str]) -> None:
         for key in keys:
-            if key in self.refs:
-                matcher.add(self.refs[key], [key])
+            value = self.cards.get(hash(key))
+            if value is not None:
+                matcher.add(self._ref(value), [key])
 
     def absorb(self, plan: _Plan) -> None:
         new = {}
         for index, card in enumerate(plan.new_cards):
-            new[index] = ref = _Ref(IMAGINED, self.count)
-            self.kinds[self.count] = card.kind
-            self.count += 1
+            new[index] = number = len(self.kinds)
+            self.kinds.append(card.kind == Client.Kind.COMPANY)
             if card.pk:
-                self.aliases[card.pk] = ref
+                self.aliases[card.pk] = number
         for ref, keys in plan.registered:
             if ref.rank == NEW:
-                ref = new[ref.number]
-            elif ref.rank == IN_DATABASE and ref.number in self.aliases:
-                ref = self.aliases[ref.number]
+                value = new[ref.number]
+            elif ref.rank == IN_DATABASE:
+                value = self.aliases.get(ref.number, -ref.number)
+            else:
+                value = ref.number
             for key in keys:
-                known = self.refs.get(key)
-                if known is None or ref < known:
-                    self.refs[key] = ref
+                known = self.cards.get(hash(key))
+                if known is None or self._ref(value) < self._ref(known):
+                    self.cards[hash(key)] = value
 
 
 # Planning a batch -----------------------------------------------------------------------------
@@ -319,7 +331,7 @@ def _update(plan: _Plan, matcher: _Matcher, cards: dict, target: _Ref, *, number
     if target.rank == IMAGINED:
         # A card an earlier batch of this dry run would create: check the row's values on a
         # stand-in of its kind (a name, no contacts), which is what the run's update will check.
-        card = Client(kind=imagined.kinds[target.number], surname="-", company_name="-")
+        card = Client(kind=imagined.kind(target), surname="-", company_name="-")
     else:
         card = cards.get(target)
         if card is None:  # found by name and birthday, or by an earlier batch of a dry run: lock it now
