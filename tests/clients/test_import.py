@@ -634,3 +634,16 @@ def test_the_check_page_polls_while_a_big_file_is_checked(tenant_a, settings, dj
     panel = page.get(f"/clients/import/{job_id}/check/", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in panel and 'data-status="dry_run_done"' in panel and "hx-trigger" not in panel
     assert 'data-testid="import-rejected"' in panel and all(f"<td>{n}</td>" in panel for n in (5, 6, 7))
+
+
+def test_the_check_remembers_many_keys_compactly():
+    from apps.clients.imports.batches import _CompactMap
+
+    remembered = _CompactMap()
+    remembered.RUN = 4
+    for key in range(0, 30, 3):
+        remembered.set(key * 7919, key)
+    remembered.set(9 * 7919, -5)  # settled before: changed in place
+    assert len(remembered.runs) == 2 and len(remembered.recent) == 2
+    assert [remembered.get(key * 7919) for key in range(0, 30, 3)] == [0, 3, 6, -5, 12, 15, 18, 21, 24, 27]
+    assert remembered.get(1) is None and remembered.get(10**12) is None

@@ -13,6 +13,8 @@ written on its own.
 from __future__ import annotations
 
 import logging
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -210,17 +212,51 @@ def _lookup(matcher: _Matcher, keys: set[str], *, lock: bool) -> dict[int, Clien
     return cards
 
 
+class _CompactMap:
+    """int -> int for very many entries at 16 bytes each: the latest in a dict, the rest in sorted
+    runs of two arrays (a dict costs ~80 bytes an entry with its int objects)."""
+
+    RUN = 65536
+
+    def __init__(self) -> None:
+        self.recent: dict[int, int] = {}
+        self.runs: list[tuple[array, array]] = []
+
+    def _find(self, key: int) -> tuple[array, int] | None:
+        for keys, values in self.runs:
+            index = bisect_left(keys, key)
+            if index < len(keys) and keys[index] == key:
+                return values, index
+        return None
+
+    def get(self, key: int) -> int | None:
+        if key in self.recent:
+            return self.recent[key]
+        found = self._find(key)
+        return None if found is None else found[0][found[1]]
+
+    def set(self, key: int, value: int) -> None:
+        found = None if key in self.recent else self._find(key)
+        if found is not None:
+            found[0][found[1]] = value
+            return
+        self.recent[key] = value
+        if len(self.recent) >= self.RUN:
+            items = sorted(self.recent.items())
+            self.runs.append((array("q", (k for k, _v in items)), array("q", (v for _k, v in items))))
+            self.recent = {}
+
+
 class Imagined:
     """What the earlier batches of a dry run would have written, gone with their rollback: the keys
     of the cards they would create or give new phones and e-mails, so a later row repeating one is
-    matched as the run will match it. Kept for the whole dry run, so kept small: a key's hash (64
-    bits; two of a million keys share one with a chance of about 1 in 40 million) and a number per key,
-    a byte per card."""
+    matched as the run will match it. Kept for the whole dry run, so kept small: per key its hash
+    (64 bits; two of a million keys share one with a chance of about 1 in 40 million) and the oldest
+    card it finds, 16 bytes; a byte per card."""
 
     def __init__(self) -> None:
-        # hash(key) -> the oldest card it finds: n >= 0 the n-th card the dry run would create,
-        # -id a card in the database.
-        self.cards: dict[int, int] = {}
+        # hash(key) -> n >= 0, the n-th card the dry run would create, or -id, a card in the database.
+        self.cards = _CompactMap()
         self.kinds = bytearray()  # per card the dry run would create: 1 a company, 0 a person
         self.aliases: dict[int, int] = {}  # ids of cards this batch wrote, which its rollback removes
 
@@ -254,7 +290,7 @@ class Imagined:
             for key in keys:
                 known = self.cards.get(hash(key))
                 if known is None or self._ref(value) < self._ref(known):
-                    self.cards[hash(key)] = value
+                    self.cards.set(hash(key), value)
 
 
 # Planning a batch -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from accounts.permissions import is_manager
 from apps.api.errors import DomainError
 from apps.clients import selectors
 from apps.clients.filters import filter_spec_with_segment
-from apps.clients.models import Category, ClientSource
+from apps.clients.models import Category, ClientSource, CustomField
 from apps.clients.segments import services
 
 FILTER_KEYS = ("kind", "tags", "category", "owner", "source", "birthday_month", "won_amount_gte", "no_contact_days", "consent_email", "consent_sms")
@@ -31,6 +31,7 @@ def list_filter_choices(user) -> dict:
         "categories": list(Category.objects.all()),
         "sources": list(ClientSource.objects.filter(is_active=True)),
         "months": sorted(MONTHS.items()),
+        "custom_fields": list(CustomField.objects.filter(is_active=True)),
     }
     if is_manager(user):
         choices["owners"] = list(User.objects.filter(is_active=True).order_by("full_name", "email"))
