@@ -155,6 +155,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 CLIENT_ATTACHMENT_MAX_MB = env_int("CLIENT_ATTACHMENT_MAX_MB", 20)
 # Days an export file (a copy of the client base) is kept before the nightly job deletes it.
 CLIENT_EXPORT_KEEP_DAYS = env_int("CLIENT_EXPORT_KEEP_DAYS", 7)
+# An import's dry run answers in the request up to these sizes; bigger files are checked by a task.
+CLIENT_IMPORT_CHECK_SYNC_ROWS = env_int("CLIENT_IMPORT_CHECK_SYNC_ROWS", 2000)
+CLIENT_IMPORT_CHECK_SYNC_BYTES = env_int("CLIENT_IMPORT_CHECK_SYNC_BYTES", 1024 * 1024)
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

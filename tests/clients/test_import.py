@@ -637,9 +637,9 @@ def test_the_check_page_polls_while_a_big_file_is_checked(tenant_a, settings, dj
 
 
 def test_the_check_remembers_many_keys_compactly():
-    from apps.clients.imports.batches import _CompactMap
+    from apps.clients.imports.matching import CompactMap
 
-    remembered = _CompactMap()
+    remembered = CompactMap()
     remembered.RUN = 4
     for key in range(0, 30, 3):
         remembered.set(key * 7919, key)

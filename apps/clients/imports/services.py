@@ -35,8 +35,6 @@ logger = logging.getLogger(__name__)
 BATCH_ROWS = 500
 # A check of a file with more rows, or a bigger file, runs in the background (status "checking", the
 # page polls it); a smaller one answers at once. Settings of the same names override these.
-CLIENT_IMPORT_CHECK_SYNC_ROWS = 2000
-CLIENT_IMPORT_CHECK_SYNC_BYTES = 1024 * 1024
 EDITABLE = (ClientImport.Status.UPLOADED, ClientImport.Status.CHECKING, ClientImport.Status.DRY_RUN_DONE)
 
 
@@ -187,8 +185,8 @@ def _tally(results: list[RowResult], counts: Counter, errors: list[dict]) -> Non
 # The check (dry run) --------------------------------------------------------------------------
 
 def _checks_in_background(job: ClientImport) -> bool:
-    rows = getattr(settings, "CLIENT_IMPORT_CHECK_SYNC_ROWS", CLIENT_IMPORT_CHECK_SYNC_ROWS)
-    size = getattr(settings, "CLIENT_IMPORT_CHECK_SYNC_BYTES", CLIENT_IMPORT_CHECK_SYNC_BYTES)
+    rows = settings.CLIENT_IMPORT_CHECK_SYNC_ROWS
+    size = settings.CLIENT_IMPORT_CHECK_SYNC_BYTES
     return job.total_rows > rows or job.file.size > size
 
 
@@ -253,7 +251,8 @@ def client_import_dry_run(*, job: ClientImport, token: str | None = None) -> dic
         except Exception as exc:  # noqa: BLE001 (a failed check is reported on the job, not lost in a log)
             logger.exception("client import %s: the check failed", job.pk)
             reason = exc.message if isinstance(exc, DomainError) else (str(exc) or type(exc).__name__)
-            current.update(status=ClientImport.Status.UPLOADED, dry_run={"failed": reason, "checked_at": timezone.now().isoformat()})
+            failed = {"failed": reason, "checked_at": timezone.now().isoformat()}
+            current.update(status=ClientImport.Status.UPLOADED, dry_run=failed)
             return None
     updated = current.update(dry_run=report, status=ClientImport.Status.DRY_RUN_DONE, checked_rows=job.total_rows)
     if not updated:
@@ -274,7 +273,8 @@ def _dry_run_report(job: ClientImport, *, progress=None) -> dict:
     with _job_rows(job) as rows:
         for batch in _batches(rows):
             with transaction.atomic():
-                results = batch_import(rows=batch, job=job, actor=actor, definitions=definitions, region=region, imagined=imagined)
+                results = batch_import(rows=batch, job=job, actor=actor, definitions=definitions, region=region,
+                                       imagined=imagined)
                 transaction.set_rollback(True)
             _tally(results, counts, errors)
             checked += len(batch)
@@ -338,12 +338,17 @@ def _batch_audit(*, job: ClientImport, actor, results: list[RowResult], counts: 
     """One `clients.import_batch` event for a batch that wrote anything: its rows, counts, the ids of
     the cards it created and, per updated card, what changed (as `client.updated` records it)."""
     created = [r.card.pk for r in results if r.outcome == Outcome.CREATED]
-    updated = [{"id": r.card.pk, "row": r.number, "changes": r.changes} for r in results if r.outcome == Outcome.UPDATED and r.changes]
+    updated = [
+        {"id": r.card.pk, "row": r.number, "changes": r.changes}
+        for r in results if r.outcome == Outcome.UPDATED and r.changes
+    ]
     if not created and not updated:
         return
     audit_record(action="clients.import_batch", actor=actor, target=job, changes={
-        "rows": [results[0].number, results[-1].number], "created": counts[Outcome.CREATED], "updated": counts[Outcome.UPDATED],
-        "skipped": counts[Outcome.SKIPPED], "errors": counts[Outcome.REJECTED], "created_ids": created, "updated_clients": updated,
+        "rows": [results[0].number, results[-1].number],
+        "created": counts[Outcome.CREATED], "updated": counts[Outcome.UPDATED],
+        "skipped": counts[Outcome.SKIPPED], "errors": counts[Outcome.REJECTED],
+        "created_ids": created, "updated_clients": updated,
     })
 
 

@@ -18,4 +18,6 @@ def client_import_dry_run_task(job_id: int, token: str) -> dict | None:
 
     job = ClientImport.objects.filter(pk=job_id).first()
     report = None if job is None else client_import_dry_run(job=job, token=token)
-    return None if report is None else {key: report[key] for key in ("would_create", "would_update", "would_skip", "error_count")}
+    if report is None:
+        return None
+    return {key: report[key] for key in ("would_create", "would_update", "would_skip", "error_count")}
