@@ -33,8 +33,6 @@ logger = logging.getLogger(__name__)
 # Rows per transaction in a run: progress, counters and errors are saved with the rows they count,
 # so a run that dies resumes exactly where its last batch ended.
 BATCH_ROWS = 500
-# A check of a file with more rows, or a bigger file, runs in the background (status "checking", the
-# page polls it); a smaller one answers at once. Settings of the same names override these.
 EDITABLE = (ClientImport.Status.UPLOADED, ClientImport.Status.CHECKING, ClientImport.Status.DRY_RUN_DONE)
 
 
