@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from apps.audit.models import AuditEvent
-from tests.billing.conftest import billing_on, fake_stripe  # noqa: F401 - fixtures for the storage limit
 from tests.conftest import api_client
 from tests.web.test_pages import signed_in
 
@@ -173,8 +172,11 @@ def test_missing_file_and_long_description_name_their_fields(media, owner_api, c
     assert stored_files(media) == []
 
 
-def test_an_upload_past_the_plans_storage_is_refused_with_402_and_nothing_is_stored(billing_on, tenant_a, media, owner_api, card):  # noqa: F811
+def test_an_upload_past_the_plans_storage_is_refused_with_402_and_nothing_is_stored(settings, tenant_a, media, owner_api, card):
     from billing.models import Plan, Subscription
+
+    # Plan limits apply when billing is on (a Stripe key is set); nothing here calls Stripe.
+    settings.STRIPE_SECRET_KEY = "sk_test_limits_only"
 
     with schema_context("public"):
         plan_id = Subscription.objects.get(tenant__schema_name=tenant_a.slug).plan_id
