@@ -58,6 +58,8 @@ CELERY_BEAT_SCHEDULE = {
     "client-categories": {"task": "tenants.fan_out", "schedule": timedelta(hours=24), "args": ("clients.categories_recalculate",)},
     # Exported copies of the client base are kept CLIENT_EXPORT_KEEP_DAYS, then deleted.
     "client-exports-expire": {"task": "tenants.fan_out", "schedule": timedelta(hours=24), "args": ("clients.exports_expire",)},
+    # Attachment files no row points to (cascade deletes, rolled-back uploads) are removed.
+    "client-attachment-orphans": {"task": "tenants.fan_out", "schedule": timedelta(hours=24), "args": ("clients.attachment_orphans_remove",)},
     "invitations-expire": {
         "task": "tenants.fan_out",
         "schedule": timedelta(minutes=10),

@@ -416,3 +416,26 @@ def test_a_failure_after_the_file_is_written_removes_it(tenant_a, media, owner_o
             attachment_add(client=gone, actor=owner_of(tenant_a), upload=SimpleUploadedFile("scan.pdf", PDF))
         assert not Attachment.objects.exists()
     assert stored_files(media) == []
+
+
+def test_files_no_row_points_to_are_swept_once_old_and_other_companies_files_are_untouched(tenant_a, tenant_b, media, owner_api, card):
+    import os
+    import time
+
+    from apps.clients.attachments.services import attachment_orphans_remove
+
+    kept = upload(owner_api, card.pk, "kept.pdf").json()
+    folder = media / tenant_a.slug / "attachments"
+    orphan, fresh_orphan = folder / "0rphan.pdf", folder / "fresh.pdf"
+    other_company = media / tenant_b.slug / "attachments" / "theirs.pdf"
+    other_company.parent.mkdir(parents=True)
+    for path in (orphan, fresh_orphan, other_company):
+        path.write_bytes(PDF)
+    two_days_ago = time.time() - 2 * 86400
+    for path in (orphan, other_company, *folder.glob("*")):
+        if path != fresh_orphan:
+            os.utime(path, (two_days_ago, two_days_ago))
+    with schema_context(tenant_a.slug):
+        assert attachment_orphans_remove() == 1
+    assert not orphan.exists() and fresh_orphan.exists() and other_company.exists()
+    assert download(owner_api, card.pk, kept["id"]).status_code == 200

@@ -131,3 +131,28 @@ def attachment_download_record(*, attachment: Attachment, actor) -> None:
         action="client.attachment_downloaded", actor=actor, target=attachment.client,
         changes={"attachment": attachment.pk, "name": attachment.original_name},
     )
+
+
+def attachment_orphans_remove(*, older_than_hours: int = 24) -> int:
+    """Delete files in this company's attachment folder that no row points to (a client deleted
+    by cascade, an upload whose transaction rolled back), once they are old enough that no upload
+    can still be in flight. Returns how many were removed."""
+    from datetime import datetime, timedelta, timezone
+
+    from django.core.files.storage import default_storage
+
+    folder = f"{connection.schema_name}/attachments"
+    try:
+        _dirs, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    known = set(Attachment.objects.filter(file__startswith=f"{folder}/").values_list("file", flat=True))
+    cutoff = datetime.now(timezone.utc) - timedelta(hours=older_than_hours)
+    removed = 0
+    for name in files:
+        path = f"{folder}/{name}"
+        if path in known or default_storage.get_modified_time(path) > cutoff:
+            continue
+        _file_remove(default_storage, path)
+        removed += 1
+    return removed
