@@ -17,23 +17,47 @@ def _back(request) -> str:
     """Where the bar was posted from (the list with its search), if it is a page of this site's client list."""
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-    if safe and target.startswith("/clients/"):
+    if safe and (target.startswith("/clients/") or target.startswith("/companies/")):
         return target
     return reverse("client-list")
+
+
+def _list_spec(request, back: str) -> dict:
+    """The filter spec of the list page the bar was posted from (its query string, segment and search)."""
+    from urllib.parse import urlsplit
+
+    from django.http import QueryDict
+
+    from apps.clients.filters import filter_spec_with_segment
+
+    parts = urlsplit(back)
+    params = QueryDict(parts.query)
+    spec, _segment = filter_spec_with_segment(request.user, params)
+    if params.get("q", "").strip():
+        spec["search"] = params["q"].strip()[:100]
+    if parts.path.startswith("/companies/"):
+        spec["kind"] = "company"
+    return spec
 
 
 @require_POST
 @login_required
 def bulk_apply(request):
     action = request.POST.get("action", "")
-    raw_ids = request.POST.getlist("client_ids")
-    ids = [int(value) for value in raw_ids if value.isdigit()]
-    if not ids or len(ids) != len(raw_ids):
-        messages.error(request, _("Tick the clients to change first."))
-        return redirect(_back(request))
     value = request.POST.get(VALUE_FIELDS.get(action, ""), "") or None
+    selection: dict
     try:
-        result = client_bulk_apply(actor=request.user, action=action, client_ids=ids, value=value)
+        if request.POST.get("all_matching"):
+            # Every client the list's search and filters match, not only the page's ticked rows.
+            selection = {"filters": _list_spec(request, _back(request))}
+        else:
+            raw_ids = request.POST.getlist("client_ids")
+            ids = [int(v) for v in raw_ids if v.isdigit()]
+            if not ids or len(ids) != len(raw_ids):
+                messages.error(request, _("Tick the clients to change first."))
+                return redirect(_back(request))
+            selection = {"client_ids": ids}
+        result = client_bulk_apply(actor=request.user, action=action, value=value, **selection)
     except DomainError as exc:
         for line in error_lines(exc):
             messages.error(request, line)

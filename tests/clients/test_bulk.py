@@ -339,3 +339,19 @@ def test_the_bulk_bar_export_goes_to_the_progress_page(tenant_a, owner, django_c
         response = page.post("/clients/bulk/", {"action": "export", "client_ids": [one.pk], "format": "xlsx"})
     assert response.status_code == 302 and response["Location"].startswith("/clients/exports/")
     assert 'data-status="done"' in page.get(response["Location"]).content.decode()
+
+
+def test_the_bulk_bar_can_act_on_every_client_the_list_matches(tenant_a, owner):
+    tagged = [make_client(tenant_a, owner, surname=f"Шевченко {n}", tags=["kyiv"]) for n in range(3)]
+    other = make_client(tenant_a, owner, surname="Шевчук")
+    company = make_client(tenant_a, owner, kind="company", company_name="Шевченко і партнери", tags=["kyiv"])
+    page = signed_in(tenant_a)
+    response = page.post("/clients/bulk/", {"action": "tag_add", "all_matching": "1", "tag": "vip", "next": "/clients/?q=шевченко&tags=kyiv&kind=person"})
+    assert response.status_code == 302
+    assert [s[0] for s in state(tenant_a, *tagged, other, company)] == [["kyiv", "vip"]] * 3 + [[], ["kyiv"]]
+    # From the Companies page only companies are selected.
+    page.post("/clients/bulk/", {"action": "tag_add", "all_matching": "1", "tag": "firm", "next": "/companies/?q=шевченко"})
+    assert [s[0] for s in state(tenant_a, tagged[0], company)] == [["kyiv", "vip"], ["firm", "kyiv"]]
+    # A bad filter in the list's address changes nothing and says why.
+    refused = page.post("/clients/bulk/", {"action": "tag_add", "all_matching": "1", "tag": "x", "next": "/clients/?birthday_month=13"}, follow=True)
+    assert refused.status_code == 200 and "x" not in sum((s[0] for s in state(tenant_a, *tagged, other, company)), [])
