@@ -78,6 +78,8 @@ def _value_clean(*, actor, action: str, value):
             return _fail_missing(field)
         if len(tag) > 50:
             raise _invalid("tag", _("A tag is at most 50 characters."), "max_length")
+        if "\x00" in tag:
+            raise _invalid("tag", _("Remove the null character."), "null_characters_not_allowed")
         return tag
     if field == "category":
         if not is_manager(actor):

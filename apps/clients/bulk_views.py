@@ -52,7 +52,7 @@ def bulk_apply(request):
             selection = {"filters": _list_spec(request, _back(request))}
         else:
             raw_ids = request.POST.getlist("client_ids")
-            ids = [int(v) for v in raw_ids if v.isdigit()]
+            ids = [int(v) for v in raw_ids if v.isascii() and v.isdigit() and len(v) <= 18]
             if not ids or len(ids) != len(raw_ids):
                 messages.error(request, _("Tick the clients to change first."))
                 return redirect(_back(request))

@@ -16,6 +16,7 @@ currency (companies in this product bill in one currency; documented in docs/dec
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ from apps.api.errors import DomainError
 from apps.clients.models import Client, ClientCategory, CustomField
 
 _RANGE_KEYS = {"gte", "lte"}
+_KEY = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 class FilterInvalid(DomainError):
@@ -58,7 +60,9 @@ class ClientFilterSerializer(serializers.Serializer):
     custom = serializers.DictField(required=False)
 
     def validate_custom(self, value: dict) -> dict:
-        definitions = {f.key: f for f in CustomField.objects.filter(key__in=list(value), is_active=True)}
+        # Only slug-like keys reach the query (a NUL or odd character would be a database error).
+        keys = [key for key in value if isinstance(key, str) and _KEY.fullmatch(key)]
+        definitions = {f.key: f for f in CustomField.objects.filter(key__in=keys, is_active=True)}
         cleaned, errors = {}, {}
         for key, condition in value.items():
             field = definitions.get(key)
@@ -78,10 +82,11 @@ def _custom_value(field: CustomField, value):
     if field.type == CustomField.Type.NUMBER:
         try:
             number = Decimal(str(value))
+            # Bounded before int(): int() of "1e1000000" would take the worker for half a minute.
+            if not number.is_finite() or abs(number) >= 10**15:
+                raise DjangoValidationError(_("Enter a number below 10^15."))
         except ArithmeticError:
-            raise DjangoValidationError(_("Enter a number.")) from None
-        if not number.is_finite():
-            raise DjangoValidationError(_("Enter a number."))
+            raise DjangoValidationError(_("Enter a number below 10^15.")) from None
         return int(number) if number == number.to_integral_value() else float(number)
     if field.type == CustomField.Type.DATE:
         from datetime import date
@@ -103,6 +108,8 @@ def _custom_value(field: CustomField, value):
             raise DjangoValidationError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(field.choices)})
         return value
     text = str(value).strip()
+    if "\x00" in text:
+        raise DjangoValidationError(_("Remove the null character."))
     if not text or len(text) > 200:
         raise DjangoValidationError(_("Enter up to 200 characters."))
     return text
@@ -273,7 +280,8 @@ def filter_spec_with_segment(user, params) -> tuple[dict, object | None]:
     segment = None
     segment_id = str(params.get("segment", "") or "")
     if segment_id:
-        segment = segment_list_visible_to(user).filter(pk=int(segment_id) if segment_id.isdigit() else 0).first()
+        pk = int(segment_id) if segment_id.isascii() and segment_id.isdigit() and len(segment_id) <= 18 else 0
+        segment = segment_list_visible_to(user).filter(pk=pk).first()
         if segment is None:
             raise FilterInvalid(_("Unknown segment."), fields={"segment": [DjangoValidationError(_("Unknown segment."), code="not_found")]})
         raw = {**segment.filters, **raw}

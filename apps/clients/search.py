@@ -27,7 +27,7 @@ def search_text_of(client) -> str:
 
 def query_terms(query: str) -> list[str]:
     """The words of a query, folded; a phone typed with spaces or dashes becomes its digits."""
-    folded = fold(query)
+    folded = fold(query.replace("\x00", ""))
     digits = re.sub(r"[\s\-()+.]", "", folded)
     if digits.isdigit():
         return [digits]

@@ -106,10 +106,12 @@ def segment_list_visible_to(user) -> QuerySet:
     return Segment.objects.filter(Q(owner=user) | Q(is_shared=True))
 
 
-def client_card_relations(client: Client) -> dict:
+def client_card_relations(client: Client, user) -> dict:
     """What the card shows around the client, one query each: relatives, a company's people or the
-    companies a person works at, categories, the latest notes."""
+    companies a person works at (only cards `user` may see), categories, the latest notes."""
     from apps.clients.models import ClientNote, CompanyContact
+
+    visible = client_list_visible_to(user).values("pk")
 
     relations = {
         "family": list(client.family.all()),
@@ -117,7 +119,7 @@ def client_card_relations(client: Client) -> dict:
         "notes": list(ClientNote.objects.filter(client=client).select_related("author")[:20]),
     }
     if client.kind == Client.Kind.COMPANY:
-        relations["people"] = list(CompanyContact.objects.filter(company=client).select_related("person"))
+        relations["people"] = list(CompanyContact.objects.filter(company=client, person__in=visible).select_related("person"))
     else:
-        relations["workplaces"] = list(CompanyContact.objects.filter(person=client).select_related("company"))
+        relations["workplaces"] = list(CompanyContact.objects.filter(person=client, company__in=visible).select_related("company"))
     return relations

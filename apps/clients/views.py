@@ -57,7 +57,7 @@ def client_detail(request, pk: int):
     deals = client.deals.select_related("stage").order_by("-created_at")[:50]
     context = {"client": client, "deals": deals, "timeline": client_timeline(client=client), "totals": client_totals(client)}
     context["attachments"] = attachment_list_for_card(client=client, user=request.user)  # one query
-    context.update(selectors.client_card_relations(client))
+    context.update(selectors.client_card_relations(client, request.user))
     context["relations"] = FamilyMember.Relation.choices
     if is_admin(request.user):
         context["viewers"] = selectors.client_recent_viewers(client)

@@ -423,3 +423,25 @@ def test_old_export_files_are_deleted_and_no_longer_downloadable(tenant_a, owner
     assert not (media_root / old_name).exists()
     assert owner_api.get(f"/api/v1/client-exports/{old['id']}/download/").status_code == 404
     assert download(owner_api, fresh).startswith(b"\xef\xbb\xbf")
+
+
+def test_export_files_no_row_names_are_swept_once_a_day_old(tenant_a, owner, owner_api, media_root, django_capture_on_commit_callbacks):
+    import os
+    import time
+
+    from apps.clients.exports.services import client_exports_expire
+
+    make_client(tenant_a, owner, surname="Шевченко")
+    kept = finished(owner_api, django_capture_on_commit_callbacks, format="csv")
+    folder = media_root / tenant_a.slug / "exports"
+    stray, fresh = folder / "stray.csv", folder / "fresh.csv"
+    stray.write_bytes(b"id\n1\n")
+    fresh.write_bytes(b"id\n1\n")
+    old = time.time() - 2 * 86400
+    for path in folder.glob("*"):
+        if path != fresh:
+            os.utime(path, (old, old))
+    with schema_context(tenant_a.slug):
+        assert client_exports_expire(keep_days=30) == 1
+    assert not stray.exists() and fresh.exists()
+    assert download(owner_api, kept).startswith(b"\xef\xbb\xbf")

@@ -612,9 +612,10 @@ def test_a_background_check_that_fails_says_why(owner_api, settings, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         owner_api.post(f"/api/v1/client-imports/{job['id']}/dry-run/")
     body = owner_api.get(f"/api/v1/client-imports/{job['id']}/").json()
-    assert body["status"] == "uploaded" and body["dry_run"]["failed"] == "disk on fire"
+    # The kind of error, never its text (a database error's text can quote a client's row).
+    assert body["status"] == "uploaded" and "RuntimeError" in body["dry_run"]["failed"] and "fire" not in body["dry_run"]["failed"]
     refused = owner_api.get(f"/api/v1/client-imports/{job['id']}/dry-run/")
-    assert refused.status_code == 409 and refused.json()["message"] == "disk on fire"
+    assert refused.status_code == 409 and "RuntimeError" in refused.json()["message"]
 
 
 def test_the_check_page_polls_while_a_big_file_is_checked(tenant_a, settings, django_capture_on_commit_callbacks):

@@ -102,3 +102,33 @@ def test_family_and_companies_do_not_cross_tenants(tenant_b, owner_of, token_for
     assert other.delete(f"/api/v1/clients/{client['id']}/family/{member['id']}/").status_code == 404
     assert other.get(f"/api/v1/companies/{company['id']}/").status_code == 404
     assert other.get("/api/v1/companies/").json()["count"] == 0
+
+
+def test_a_company_card_shows_only_people_the_user_may_see_and_opening_it_is_audited(tenant_a, owner_of, make_user, token_for, owner_api):
+    from django.test import Client as WebClient
+
+    from tests.conftest import PASSWORD
+
+    staff = make_user(tenant_a)
+    staff_api = api_client(tenant_a.host, token_for(tenant_a, staff))
+    company = _post(staff_api, kind="company", company_name="Staff's firm")
+    mine = _post(staff_api, surname="Visible")
+    hidden = _post(owner_api, surname="Hidden", phones=["+380679990011"], emails=["hidden@example.com"])
+    hidden_firm = _post(owner_api, kind="company", company_name="HiddenCorp")
+    for person in (mine, hidden):
+        assert owner_api.post(f"/api/v1/companies/{company['id']}/people/", {"person": person["id"], "position": "Clerk"}, format="json").status_code == 201
+    owner_api.post(f"/api/v1/companies/{hidden_firm['id']}/people/", {"person": mine["id"], "position": "Spy"}, format="json")
+
+    body = staff_api.get(f"/api/v1/companies/{company['id']}/").json()
+    assert [p["person_name"] for p in body["people"]] == ["Visible"]
+    assert "+380679990011" not in str(body) and "hidden@example.com" not in str(body)
+    assert [p["person_name"] for p in owner_api.get(f"/api/v1/companies/{company['id']}/").json()["people"]] == ["Visible", "Hidden"]
+    hidden_contact = owner_api.get(f"/api/v1/companies/{company['id']}/").json()["people"][1]["id"]
+    assert staff_api.delete(f"/api/v1/companies/{company['id']}/people/{hidden_contact}/").status_code == 404
+
+    web = WebClient(HTTP_HOST=tenant_a.host)
+    web.post("/login/", {"email": staff.email, "password": PASSWORD})
+    assert "Hidden" not in web.get(f"/clients/{company['id']}/").content.decode()
+    assert "HiddenCorp" not in web.get(f"/clients/{mine['id']}/").content.decode()
+    with schema_context(tenant_a.slug):
+        assert AuditEvent.objects.filter(action="client.viewed", target_id=str(company["id"]), actor_id=staff.pk).count() >= 2

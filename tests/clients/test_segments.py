@@ -124,7 +124,7 @@ def test_a_saved_segment_lists_its_clients_and_is_private_unless_shared(tenant_a
     owner_api.patch(f"/api/v1/segments/{segment_id}/", {"is_shared": True}, format="json")
     assert _names(manager_api.get("/api/v1/clients/", {"segment": segment_id})) == ["Tagged"]
     # Shared is readable, not writable by colleagues.
-    assert manager_api.delete(f"/api/v1/segments/{segment_id}/").status_code in {400, 403}
+    assert manager_api.delete(f"/api/v1/segments/{segment_id}/").status_code == 403
     assert owner_api.delete(f"/api/v1/segments/{segment_id}/").status_code == 204
 
 
@@ -170,7 +170,7 @@ def test_a_rule_category_follows_its_rule_and_keeps_hand_made_members(tenant_a, 
 def test_categories_are_changed_by_managers_only_and_rules_are_validated(tenant_a, make_user, token_for, owner_api):
     staff = make_user(tenant_a, roles=["staff"])
     staff_api = api_client(tenant_a.host, token_for(tenant_a, staff))
-    assert staff_api.post("/api/v1/client-categories/", {"name": "VIP"}, format="json").status_code in {400, 403}
+    assert staff_api.post("/api/v1/client-categories/", {"name": "VIP"}, format="json").status_code == 403
     bad = owner_api.post("/api/v1/client-categories/", {"name": "VIP", "rule": {"won_amount_gte": "many"}}, format="json")
     assert bad.status_code == 400 and "rule.won_amount_gte" in bad.json()["fields"]
     searching = owner_api.post("/api/v1/client-categories/", {"name": "VIP", "rule": {"search": "x"}}, format="json")
@@ -180,7 +180,7 @@ def test_categories_are_changed_by_managers_only_and_rules_are_validated(tenant_
     clash = owner_api.post("/api/v1/client-categories/", {"name": "VIP"}, format="json")
     assert clash.status_code == 400 and "name" in clash.json()["fields"]
     assert [c["name"] for c in staff_api.get("/api/v1/client-categories/").json()] == ["VIP"]
-    assert staff_api.post(f"/api/v1/client-categories/{created.json()['id']}/recalculate/").status_code in {400, 403}
+    assert staff_api.post(f"/api/v1/client-categories/{created.json()['id']}/recalculate/").status_code == 403
     recalculated = owner_api.post(f"/api/v1/client-categories/{created.json()['id']}/recalculate/")
     assert recalculated.status_code == 200 and recalculated.json()["recalculated_at"]
 

@@ -208,8 +208,9 @@ def batch_import(*, rows: list[tuple[int, list]], job: ClientImport, actor, defi
             plan = _plan(rows, **options)
             _write(plan)
     except DatabaseError as exc:
+        # The error's text can quote the failing row (names, phones): log its kind only.
         logger.warning("client import %s: rows %s-%s refused together, retried one by one: %s",
-                       job.pk, rows[0][0], rows[-1][0], exc)
+                       job.pk, rows[0][0], rows[-1][0], type(exc).__name__)
         return _row_by_row(rows, **options)
     if imagined is not None:
         imagined.absorb(new_cards=plan.new_cards, registered=plan.registered)
@@ -224,7 +225,7 @@ def _row_by_row(rows: list[tuple[int, list]], **options) -> list[RowResult]:
                 plan = _plan([row], **options)
                 _write(plan)
         except DatabaseError as exc:
-            logger.warning("client import %s: row %s refused by the database: %s", options["job"].pk, row[0], exc)
+            logger.warning("client import %s: row %s refused by the database: %s", options["job"].pk, row[0], type(exc).__name__)
             results.append(RowResult(row[0], Outcome.REJECTED, refused_by_database()))
             continue
         if options["imagined"] is not None:

@@ -110,7 +110,7 @@ def mapping_problems(mapping: dict, columns: int, definitions=()) -> list[str]:
     seen: set[str] = set()
     known = import_fields(definitions)
     for index, name in mapping.items():
-        if not str(index).isdigit() or int(index) >= columns:
+        if not (str(index).isascii() and str(index).isdigit() and len(str(index)) <= 6) or int(index) >= columns:
             problems.append(_("There is no column %(index)s.") % {"index": index})
         elif name not in known:
             problems.append(_("%(field)s is not a client field.") % {"field": name})

@@ -247,8 +247,8 @@ def client_import_dry_run(*, job: ClientImport, token: str | None = None) -> dic
         except _CheckCancelled:
             return None
         except Exception as exc:  # noqa: BLE001 (a failed check is reported on the job, not lost in a log)
-            logger.exception("client import %s: the check failed", job.pk)
-            reason = exc.message if isinstance(exc, DomainError) else (str(exc) or type(exc).__name__)
+            logger.error("client import %s: the check failed: %s", job.pk, type(exc).__name__)
+            reason = exc.message if isinstance(exc, DomainError) else _unexpected(exc)
             failed = {"failed": reason, "checked_at": timezone.now().isoformat()}
             current.update(status=ClientImport.Status.UPLOADED, dry_run=failed)
             return None
@@ -305,8 +305,9 @@ def client_import_run(*, job_id: int) -> ClientImport | None:
                 if not _batch_run(job=job, batch=batch, actor=actor, region=region, definitions=definitions):
                     return job
     except Exception as exc:  # noqa: BLE001 (any failure ends the job as failed, with its reason kept)
-        logger.exception("client import %s failed", job_id)
-        return _finish(job_id=job_id, status=ClientImport.Status.FAILED, reason=str(exc) or type(exc).__name__)
+        # Not logger.exception: a database error's text can quote the row it failed on.
+        logger.error("client import %s failed: %s", job_id, type(exc).__name__)
+        return _finish(job_id=job_id, status=ClientImport.Status.FAILED, reason=exc.message if isinstance(exc, DomainError) else _unexpected(exc))
     return _finish(job_id=job_id, status=ClientImport.Status.DONE)
 
 
@@ -364,3 +365,8 @@ def _finish(*, job_id: int, status: str, reason: str = "") -> ClientImport:
     }
     audit_record(action="clients.imported", actor=job.created_by, target=job, changes=counts)
     return job
+
+
+def _unexpected(exc: Exception) -> str:
+    """What the page says of an unexpected failure: its kind, never its text, which can quote a row."""
+    return _("Stopped by an unexpected error (%(kind)s). Try again; if it happens again, contact support.") % {"kind": type(exc).__name__}

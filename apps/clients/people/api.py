@@ -8,6 +8,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
 
 from apps.clients import selectors
+from apps.clients import services as services_clients
 from apps.clients.models import Client, CompanyContact, FamilyMember
 from apps.clients.people import services
 from apps.clients.people.serializers import (
@@ -78,8 +79,15 @@ class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             queryset = selectors.client_search(queryset, search[:100])
         else:
             queryset = queryset.order_by("company_name", "id")
-        people = CompanyContact.objects.select_related("person")
+        # Only the people the user may see themselves: a company card must not reveal other cards.
+        visible = selectors.client_list_visible_to(self.request.user).values("pk")
+        people = CompanyContact.objects.filter(person__in=visible).select_related("person")
         return queryset.prefetch_related(Prefetch("people", queryset=people))
+
+    def retrieve(self, request, *args, **kwargs):
+        company = self.get_object()
+        services_clients.client_view_record(client=company, actor=request.user)
+        return Response(self.get_serializer(company).data)
 
     @extend_schema(parameters=[OpenApiParameter("search", str, description="Any part of the name, tax id, phone digits or e-mail")])
     def list(self, request, *args, **kwargs):
@@ -105,7 +113,8 @@ class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["delete"], url_path=r"people/(?P<contact_pk>\d+)")
     def person_remove(self, request, pk=None, contact_pk=None):
         company = self.get_object()
-        contact = company.people.filter(pk=contact_pk).first()
+        visible = selectors.client_list_visible_to(request.user).values("pk")
+        contact = company.people.filter(pk=contact_pk, person__in=visible).first()
         if contact is None:
             raise Http404
         services.company_contact_remove(contact=contact, actor=request.user)

@@ -94,7 +94,7 @@ def company_person_add(request, pk: int):
 @require_POST
 def company_person_remove(request, pk: int, contact_id: int):
     company = _client(request, pk)
-    contact = company.people.filter(pk=contact_id).first()
+    contact = company.people.filter(pk=contact_id, person__in=selectors.client_list_visible_to(request.user).values("pk")).first()
     if contact is None:
         raise Http404
     people.company_contact_remove(contact=contact, actor=request.user)

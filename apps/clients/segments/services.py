@@ -1,6 +1,8 @@
 """Saved segments and categories: create, change, delete, and the rule recalculation."""
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,8 +15,16 @@ from apps.clients.filters import client_filter, filter_spec_clean
 from apps.clients.models import Category, Client, ClientCategory, Segment
 
 
+logger = logging.getLogger(__name__)
+
+
 class SegmentInvalid(DomainError):
     code = "validation_error"
+
+
+class NotAllowed(DomainError):
+    code = "permission_denied"
+    status_code = 403
 
 
 def _name(value: str, field: str = "name") -> str:
@@ -49,7 +59,7 @@ def _may_edit_segment(actor, segment: Segment) -> bool:
 @transaction.atomic
 def segment_update(*, segment: Segment, actor, **changes) -> Segment:
     if not _may_edit_segment(actor, segment):
-        raise DomainError(_("Only the segment's author or an admin can change it."), code="permission_denied")
+        raise NotAllowed(_("Only the segment's author or an admin can change it."))
     if "name" in changes:
         segment.name = _name(changes["name"])
     if "filters" in changes:
@@ -64,14 +74,14 @@ def segment_update(*, segment: Segment, actor, **changes) -> Segment:
 @transaction.atomic
 def segment_delete(*, segment: Segment, actor) -> None:
     if not _may_edit_segment(actor, segment):
-        raise DomainError(_("Only the segment's author or an admin can delete it."), code="permission_denied")
+        raise NotAllowed(_("Only the segment's author or an admin can delete it."))
     audit_record(action="segment.deleted", actor=actor, target=segment, changes={"name": segment.name})
     segment.delete()
 
 
 def _require_manager(actor) -> None:
     if not is_manager(actor):
-        raise DomainError(_("Only a manager can change categories."), code="permission_denied")
+        raise NotAllowed(_("Only a manager can change categories."))
 
 
 def _category_save(category: Category) -> None:
@@ -170,5 +180,13 @@ def category_recalculate(*, category: Category) -> dict:
 
 
 def categories_recalculate_all() -> dict[str, dict]:
-    """Every rule category of the current company, each in its own transaction."""
-    return {category.name: category_recalculate(category=category) for category in Category.objects.exclude(rule={})}
+    """Every rule category of the current company, each in its own transaction; one that fails
+    (a rule naming a field that no longer filters, say) is logged and the others still run."""
+    results = {}
+    for category in Category.objects.exclude(rule={}):
+        try:
+            results[category.name] = category_recalculate(category=category)
+        except Exception as exc:  # noqa: BLE001 - one bad rule must not cost the others their night
+            logger.error("category %s recalculation failed: %s", category.pk, type(exc).__name__)
+            results[category.name] = {"error": type(exc).__name__}
+    return results
