@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import ApiToken, Invitation, LoginLink, Role, User
 from accounts.permissions import has_role, role_codes_forget
 from apps.api import ratelimit
-from apps.api.errors import Conflict, DomainError
+from apps.api.errors import Conflict, DomainError, NotPermitted
 from apps.audit import context
 from apps.audit.services import audit_record, diff
 
@@ -176,7 +176,7 @@ def user_roles_set(*, user: User, roles: Iterable[str | Role], actor) -> User:
     old = {r.code: r for r in Role.objects.filter(group__user=user)}
     owner_changed = (Role.Builtin.OWNER in new) != (Role.Builtin.OWNER in old)
     if owner_changed and not has_role(actor, Role.Builtin.OWNER):
-        raise DomainError(_("Only an owner can change who is an owner."), code="permission_denied", extra={})
+        raise NotPermitted(_("Only an owner can change who is an owner."))
     if Role.Builtin.OWNER in old and Role.Builtin.OWNER not in new:
         _ensure_another_owner(user)
     added = [r for code, r in new.items() if code not in old]
@@ -265,7 +265,7 @@ def invitation_create(*, email: str, actor, roles: Iterable[str | Role] = (), fu
         )
     role_list = _roles_from(roles) or _roles_from([Role.Builtin.STAFF])
     if Role.Builtin.OWNER in {r.code for r in role_list} and not has_role(actor, Role.Builtin.OWNER):
-        raise DomainError(_("Only an owner can invite another owner."), code="permission_denied")
+        raise NotPermitted(_("Only an owner can invite another owner."))
     invitation = Invitation.objects.create(
         email=email,
         full_name=full_name.strip(),

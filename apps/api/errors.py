@@ -35,6 +35,13 @@ class NotFound(DomainError):
     status_code = 404
 
 
+class NotPermitted(DomainError):
+    """The user may see the object but not do this to it (a staff member merging cards, say)."""
+
+    code = "permission_denied"
+    status_code = 403
+
+
 class Conflict(DomainError):
     code = "conflict"
     status_code = 409

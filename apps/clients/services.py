@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_manager, user_object_perms_set
-from apps.api.errors import Conflict, DomainError
+from apps.api.errors import Conflict, DomainError, NotPermitted
 from apps.audit.services import audit_record
 from apps.clients.models import Client
 from apps.clients.phones import default_region, phone_normalize
@@ -105,7 +105,7 @@ def client_prepare(*, actor, definitions=None, **fields) -> Client:
     fields["custom"] = {key: value for key, value in custom.items() if value is not None}
     owner = fields.pop("owner", None) or actor
     if owner.pk != actor.pk and not is_manager(actor):
-        raise DomainError(_("Only a manager can create clients for someone else."), code="permission_denied")
+        raise NotPermitted(_("Only a manager can create clients for someone else."))
     client = Client(owner=owner, created_by=actor, **fields)
     _require_name(client)
     client.search_text = search_text_of(client)
@@ -138,7 +138,7 @@ def client_update(*, client: Client, actor, allow_duplicate: bool = False, **fie
     client = Client.objects.select_for_update().get(pk=client.pk)
     if "owner" in fields and getattr(fields["owner"], "pk", None) != client.owner_id and not is_manager(actor):
         # The same rule as client_create and the bulk owner_set: staff may edit a card, not give it away.
-        raise DomainError(_("Only a manager can give a client to another owner."), code="permission_denied")
+        raise NotPermitted(_("Only a manager can give a client to another owner."))
     old_owner = client.owner_id
     contacts_before = {name: list(getattr(client, name)) for name in ("phones", "emails") if name in fields}
     changes = client_changes_apply(client=client, **fields)
@@ -225,7 +225,7 @@ def client_merge(*, keep: Client, merge: Client, actor) -> Client:
     from apps.deals.models import Deal
 
     if not is_manager(actor):
-        raise DomainError(_("Only a manager can merge client cards."), code="permission_denied")
+        raise NotPermitted(_("Only a manager can merge client cards."))
     if keep.pk == merge.pk:
         raise ClientMergeInvalid(_("Choose two different clients."), fields={"other": [ValidationError(_("The same client."), code="same")]})
     keep, merge = (Client.objects.select_for_update().get(pk=pk) for pk in (keep.pk, merge.pk))

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_manager, user_object_perms_set
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, NotPermitted
 from apps.audit.services import audit_record, diff
 from apps.deals.models import Deal
 from workflows.models import Pipeline, Stage
@@ -44,7 +44,7 @@ def deal_create(*, pipeline: Pipeline, actor, title: str, owner=None, **fields) 
         if not fields.get("client_email") and client.emails:
             fields["client_email"] = client.emails[0]
     if owner.pk != actor.pk and not is_manager(actor):
-        raise DomainError(_("Only a manager can create deals for someone else."), code="permission_denied", )
+        raise NotPermitted(_("Only a manager can create deals for someone else."))
     first: Stage = version.stages.order_by("position").first()
     deal = Deal(title=title, owner=owner, pipeline=pipeline, version=version, stage=first, created_by=actor, responsible=owner, **fields)
     missing = engine.missing_fields(deal, first)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.permissions import is_manager
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, NotPermitted
 from apps.audit.services import audit_record
 from apps.clients import services as client_services
 from apps.clients.models import Client
@@ -70,7 +70,7 @@ def interaction_register(
         client = client_services.client_create(actor=actor, **client_fields)
     employee = fields.pop("employee", None) or actor
     if employee.pk != actor.pk and not is_manager(actor):
-        raise DomainError(_("Only a manager can record appeals handled by someone else."), code="permission_denied")
+        raise NotPermitted(_("Only a manager can record appeals handled by someone else."))
     interaction = Interaction(client=client, employee=employee, **fields)
     if interaction.occurred_at is None:
         interaction.occurred_at = timezone.now()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_manager, user_object_perms_set
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, NotPermitted
 from apps.audit.services import audit_record, diff
 from apps.notifications.services import Draft, notify_many
 from apps.tasks.models import Task
@@ -74,7 +74,7 @@ def task_create(
     assignee = assignee or actor
     if not assigned_by_rule:
         if assignee.pk != actor.pk and not is_manager(actor) and not (deal is not None and engine.can_change(actor, deal)):
-            raise DomainError(_("Only a manager can give tasks to others outside their own deals."), code="permission_denied")
+            raise NotPermitted(_("Only a manager can give tasks to others outside their own deals."))
         if deal is not None and not engine.can_change(actor, deal):
             raise TaskInvalid(_("You cannot add tasks to this deal."), fields={"deal": [ValidationError(_("Not found."), code="not_found")]})
     task = Task(
@@ -120,7 +120,7 @@ def task_update(*, task: Task, actor, **fields) -> Task:
         raise ValueError(f"not editable: {sorted(unknown)}")
     task = _locked(task, actor)
     if "assignee" in fields and fields["assignee"] != task.assignee and not is_manager(actor) and task.created_by_id != actor.pk:
-        raise DomainError(_("Only a manager or the task's author can reassign it."), code="permission_denied")
+        raise NotPermitted(_("Only a manager or the task's author can reassign it."))
     before = {name: _plain(getattr(task, name)) for name in fields}
     for name, value in fields.items():
         setattr(task, name, value)

@@ -111,7 +111,7 @@ def test_staff_cannot_invite(tenant_a, make_user, token_for):
 def test_only_an_owner_may_invite_an_owner(tenant_a, make_user, token_for):
     admin_key = token_for(tenant_a, make_user(tenant_a, roles=["admin"]))
     response = invite(tenant_a, admin_key, "boss2@example.test", roles=["owner"])
-    assert response.status_code == 400 and response.json()["code"] == "permission_denied"
+    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
 
 
 @pytest.mark.django_db

@@ -232,7 +232,7 @@ def test_tasks_mine_overdue_first_complete_and_permissions(tenant_a, owner_of, m
     assert other_api.get(f"/api/v1/tasks/{late['id']}/").status_code == 404
     assert other_api.post(f"/api/v1/tasks/{late['id']}/complete/").status_code == 404
     assigning = api.post("/api/v1/tasks/", {"title": "For you", "assignee": other.pk}, format="json")
-    assert assigning.status_code == 400 and assigning.json()["code"] == "permission_denied"
+    assert assigning.status_code == 403 and assigning.json()["code"] == "permission_denied"
     for bad in ({"title": ""}, {"title": "x", "due_at": "soon"}, {"title": "x", "priority": "asap"}, {"title": "x", "assignee": 999999}):
         assert api.post("/api/v1/tasks/", bad, format="json").status_code == 400
 

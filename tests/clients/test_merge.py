@@ -50,7 +50,7 @@ def test_only_managers_merge_and_bad_input_is_a_clear_error(tenant_a, owner_api,
     mine = staff_api.post("/api/v1/clients/", {"surname": "A"}, format="json").json()
     also_mine = staff_api.post("/api/v1/clients/", {"surname": "B"}, format="json").json()
     refused = staff_api.post(f"/api/v1/clients/{mine['id']}/merge/", {"other": also_mine["id"]}, format="json")
-    assert refused.status_code == 400 and refused.json()["code"] == "permission_denied"
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
     assert owner_api.post(f"/api/v1/clients/{mine['id']}/merge/", {"other": mine["id"]}, format="json").json()["code"] == "merge_invalid"
     assert owner_api.post(f"/api/v1/clients/{mine['id']}/merge/", {"other": "x"}, format="json").status_code == 400
     theirs = api_client(tenant_b.host, token_for(tenant_b, owner_of(tenant_b))).post("/api/v1/clients/", {"surname": "B2"}, format="json").json()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_admin, is_manager
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, NotPermitted
 from apps.audit.services import audit_record
 from apps.clients.filters import client_filter, filter_spec_clean
 from apps.clients.models import Category, Client, ClientCategory, Segment
@@ -22,9 +22,7 @@ class SegmentInvalid(DomainError):
     code = "validation_error"
 
 
-class NotAllowed(DomainError):
-    code = "permission_denied"
-    status_code = 403
+NotAllowed = NotPermitted
 
 
 def _name(value: str, field: str = "name") -> str:
