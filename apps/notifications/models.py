@@ -1,19 +1,20 @@
 """In-app notifications (with e-mail copies). `dedupe_key` makes each one exist at most once."""
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.utils import timezone
 
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
-        ASSIGNED = "assigned", "Assigned"
-        SLA_WARNING = "sla_warning", "Deadline approaching"
-        SLA_BREACH = "sla_breach", "Deadline missed"
-        ESCALATION = "escalation", "Escalation"
-        TASK_REMINDER = "task_reminder", "Task reminder"
-        AUTOMATION = "automation", "Stage automation"
-        BILLING = "billing", "Billing"
-        BIRTHDAY = "birthday", "Birthday"
+        ASSIGNED = "assigned", _("Assigned")
+        SLA_WARNING = "sla_warning", _("Deadline approaching")
+        SLA_BREACH = "sla_breach", _("Deadline missed")
+        ESCALATION = "escalation", _("Escalation")
+        TASK_REMINDER = "task_reminder", _("Task reminder")
+        AUTOMATION = "automation", _("Stage automation")
+        BILLING = "billing", _("Billing")
+        BIRTHDAY = "birthday", _("Birthday")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
