@@ -35,6 +35,7 @@ class ClientForm(forms.Form):
         data = {name: value for name, value in self.cleaned_data.items() if not name.startswith(FORM_PREFIX)}
         data["custom"] = custom_form_values(self, data.get("kind"))
         data.pop("allow_duplicate", None)
+        data.pop("opened_version", None)
         data["phones"] = [line.strip() for line in data["phones"].splitlines() if line.strip()]
         data["emails"] = [line.strip() for line in data["emails"].splitlines() if line.strip()]
         return data
@@ -53,10 +54,14 @@ class ClientEditForm(ClientForm):
     `changed_service_fields` gives the service only what differs from the card."""
 
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+    # When the card was last saved as this form was opened: a save by someone else since is refused.
+    # ISO with microseconds: a localized datetime input would drop them and never match.
+    opened_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, client: Client, may_change_owner: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.client = client
+        self.fields["opened_version"].initial = client.updated_at.isoformat()
         # The card's inactive source or owner stays a choice, or saving the form would drop it.
         self.fields["source"].queryset = ClientSource.objects.filter(Q(is_active=True) | Q(pk=client.source_id))
         if may_change_owner:
@@ -73,6 +78,15 @@ class ClientEditForm(ClientForm):
             value = getattr(client, f"{name}_id" if isinstance(field, forms.ModelChoiceField) else name)
             initial[name] = "\n".join(value) if isinstance(value, list) else value
         self.initial = {**initial, **self.initial}
+
+    def clean_opened_version(self):
+        from django.utils.dateparse import parse_datetime
+
+        raw = self.cleaned_data.get("opened_version") or ""
+        try:
+            return parse_datetime(raw) if raw else None
+        except ValueError:
+            return None
 
     def changed_service_fields(self) -> dict:
         """The service's fields that differ from the card: an unchanged phone is not matched for

@@ -27,6 +27,10 @@ class ClientDuplicate(Conflict):
     code = "duplicate"
 
 
+class ClientEditConflict(Conflict):
+    code = "edit_conflict"
+
+
 def _clean(fields: dict) -> dict:
     errors: dict[str, list] = {}
     region = default_region()
@@ -131,11 +135,17 @@ def client_create(*, actor, allow_duplicate: bool = False, **fields) -> Client:
 
 
 @transaction.atomic
-def client_update(*, client: Client, actor, allow_duplicate: bool = False, **fields) -> Client:
+def client_update(*, client: Client, actor, allow_duplicate: bool = False, expected_updated_at=None, **fields) -> Client:
+    """Change the given fields of a card. With `expected_updated_at` (when the editor opened it),
+    a card someone else saved in between raises ClientEditConflict instead of overwriting them."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not client fields: {sorted(unknown)}")
     client = Client.objects.select_for_update().get(pk=client.pk)
+    if expected_updated_at is not None and client.updated_at != expected_updated_at:
+        raise ClientEditConflict(
+            _("Someone saved this card while you were editing it. Open it again to see their changes, then make yours."),
+        )
     if "owner" in fields and getattr(fields["owner"], "pk", None) != client.owner_id and not is_manager(actor):
         # The same rule as client_create and the bulk owner_set: staff may edit a card, not give it away.
         raise NotPermitted(_("Only a manager can give a client to another owner."))

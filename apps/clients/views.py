@@ -107,7 +107,8 @@ def client_edit(request, pk: int):
     elif form.is_valid():
         try:
             services.client_update(
-                client=client, actor=request.user, allow_duplicate=form.cleaned_data["allow_duplicate"], **form.changed_service_fields()
+                client=client, actor=request.user, allow_duplicate=form.cleaned_data["allow_duplicate"],
+                expected_updated_at=form.cleaned_data.get("opened_version"), **form.changed_service_fields()
             )
         except ClientDuplicate as exc:
             duplicates = exc.extra["duplicates"]

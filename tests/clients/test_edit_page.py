@@ -267,3 +267,33 @@ def test_the_appeal_form_saves_a_new_clients_custom_values_and_shows_errors_on_t
         client = Client.objects.get(surname="Мельник")
     assert saved["Location"] == f"/clients/{client.pk}/" and client.custom == {"window_count": 7}
     assert re.search(r'data-testid="custom-window_count">7<', web.get(saved["Location"]).content.decode())
+
+
+def test_a_save_over_someone_elses_newer_save_is_refused_and_changes_nothing(tenant_a, owner_of):
+    import re
+
+    from django.test import Client as WebClient
+
+    from apps.clients.models import Client
+    from apps.clients.services import client_create, client_update
+    from tests.conftest import PASSWORD
+
+    with schema_context(tenant_a.slug):
+        owner = owner_of(tenant_a)
+        card = client_create(actor=owner, surname="Original", phones=["+380671234000"])
+    web = WebClient(HTTP_HOST=tenant_a.host)
+    web.post("/login/", {"email": tenant_a.owner_email, "password": PASSWORD})
+    form = web.get(f"/clients/{card.pk}/edit/").content.decode()
+    opened = re.search(r'name="opened_version" value="([^"]+)"', form).group(1)
+    with schema_context(tenant_a.slug):
+        client_update(client=card, actor=owner, notes="A colleague's note")
+    response = web.post(f"/clients/{card.pk}/edit/", {"kind": "person", "surname": "Mine", "phones": "+380671234000", "owner": owner.pk, "opened_version": opened})
+    assert response.status_code == 200 and "Someone saved this card while you were editing it" in response.content.decode(), re.findall(r"errorlist[^<]*<li>([^<]+)", response.content.decode())
+    with schema_context(tenant_a.slug):
+        fresh = Client.objects.get(pk=card.pk)
+        assert (fresh.surname, fresh.notes) == ("Original", "A colleague's note")
+    reopened = re.search(r'name="opened_version" value="([^"]+)"', web.get(f"/clients/{card.pk}/edit/").content.decode()).group(1)
+    saved = web.post(f"/clients/{card.pk}/edit/", {"kind": "person", "surname": "Mine", "phones": "+380671234000", "owner": owner.pk, "notes": "A colleague's note", "opened_version": reopened})
+    assert saved.status_code == 302
+    with schema_context(tenant_a.slug):
+        assert Client.objects.get(pk=card.pk).surname == "Mine"
