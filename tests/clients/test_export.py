@@ -445,3 +445,31 @@ def test_export_files_no_row_names_are_swept_once_a_day_old(tenant_a, owner, own
         assert client_exports_expire(keep_days=30) == 1
     assert not stray.exists() and fresh.exists()
     assert download(owner_api, kept).startswith(b"\xef\xbb\xbf")
+
+
+def test_a_person_gets_a_few_exports_at_a_time_and_a_few_dozen_a_day(tenant_a, owner, owner_api, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.clients.exports import services
+    from apps.clients.exports.models import ClientExport
+
+    make_client(tenant_a, owner, surname="Шевченко")
+    # Not run (no on-commit execution): they stay queued, as behind a busy worker.
+    for _ in range(services.EXPORTS_IN_FLIGHT_PER_USER):
+        assert owner_api.post("/api/v1/client-exports/", {"format": "csv"}, format="json").status_code == 201
+    refused = owner_api.post("/api/v1/client-exports/", {"format": "csv"}, format="json")
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_exports"
+    with schema_context(tenant_a.slug):
+        ClientExport.objects.update(status=ClientExport.Status.DONE)
+    assert owner_api.post("/api/v1/client-exports/", {"format": "csv"}, format="json").status_code == 201
+    monkeypatch.setattr(services, "EXPORTS_PER_USER_PER_DAY", 5)
+    with schema_context(tenant_a.slug):
+        ClientExport.objects.update(status=ClientExport.Status.DONE)
+    owner_api.post("/api/v1/client-exports/", {"format": "csv"}, format="json")
+    assert owner_api.post("/api/v1/client-exports/", {"format": "csv"}, format="json").status_code == 429
+    with schema_context(tenant_a.slug):
+        ClientExport.objects.update(created_at=timezone.now() - timedelta(days=2), status=ClientExport.Status.DONE)
+        assert ClientExport.objects.count() == 5
+    assert owner_api.post("/api/v1/client-exports/", {"format": "csv"}, format="json").status_code == 201

@@ -126,11 +126,35 @@ def _resolve_selection(*, actor, filters, client_ids, segment) -> tuple[dict, li
     return spec, ids, segment
 
 
+# Each export copies the client base and costs a worker a scan of it: a person gets a few at a
+# time and a few dozen a day, which no honest use reaches and a script copying the base would.
+EXPORTS_IN_FLIGHT_PER_USER = 3
+EXPORTS_PER_USER_PER_DAY = 50
+
+
+class ExportBudgetSpent(DomainError):
+    code = "too_many_exports"
+    status_code = 429
+
+
+def _require_export_budget(actor) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone as dj_timezone
+
+    mine = ClientExport.objects.filter(created_by=actor)
+    if mine.filter(status__in=[ClientExport.Status.QUEUED, ClientExport.Status.RUNNING]).count() >= EXPORTS_IN_FLIGHT_PER_USER:
+        raise ExportBudgetSpent(_("Your earlier exports are still being built; start another when one is ready."))
+    if mine.filter(created_at__gte=dj_timezone.now() - timedelta(days=1)).count() >= EXPORTS_PER_USER_PER_DAY:
+        raise ExportBudgetSpent(_("That is %(count)s exports in a day, the most one person may start; try again tomorrow.") % {"count": EXPORTS_PER_USER_PER_DAY})
+
+
 @transaction.atomic
 def client_export_create(*, actor, format: str, filters: dict | None = None, client_ids: list[int] | None = None,
                          segment: Segment | None = None) -> tuple[ClientExport, int]:
     """`client_export_start`, also answering how many clients match now (for the bulk action)."""
     _require_export_right(actor)
+    _require_export_budget(actor)
     if format not in ClientExport.Format.values:
         message = _("Choose CSV or XLSX.")
         raise ExportInvalid(message, fields={"format": [ValidationError(message, code="invalid_choice")]})
