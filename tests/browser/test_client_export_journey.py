@@ -37,7 +37,12 @@ def signup(page, server) -> None:
     page.fill("#id_email", f"olha@{slug}.test")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(rf"http://{slug}\.localhost:\d+/$"))
+    try:
+        page.wait_for_url(re.compile(rf"http://{slug}\.localhost:\d+/$"), timeout=30_000)
+    except Exception as exc:
+        # A refused signup shows the form again: say what it said, not just "timeout".
+        errors = page.locator(".form-error, .errorlist").all_inner_texts()
+        raise AssertionError(f"signup as {slug!r} did not finish at {page.url}: {errors}") from exc
 
 
 def test_export_the_searched_clients_then_tag_one_from_the_bulk_bar(live_server_url, page):
