@@ -194,12 +194,16 @@ _TAGS_WITH = 'ARRAY(SELECT t FROM (SELECT DISTINCT unnest(array_append("tags", %
 _TAGS_WITHOUT = 'array_remove("tags", %s::varchar)'
 
 
+MAX_TAGS = 30
+
+
 def _tags_change(ids: list[int], tag: str, *, add: bool) -> list[int]:
     changed: list[int] = []
     now = timezone.now()
     for chunk in _chunks(ids):
         rows = Client.objects.filter(pk__in=chunk)
-        rows = rows.exclude(tags__contains=[tag]) if add else rows.filter(tags__contains=[tag])
+        # A card holds at most MAX_TAGS tags (the API's limit): full cards are left as they are.
+        rows = rows.exclude(tags__contains=[tag]).exclude(tags__len__gte=MAX_TAGS) if add else rows.filter(tags__contains=[tag])
         pks = list(rows.order_by("pk").values_list("pk", flat=True))
         if pks:
             # Tags are not part of search_text (apps.clients.search), so it needs no update.

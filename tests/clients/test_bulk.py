@@ -355,3 +355,12 @@ def test_the_bulk_bar_can_act_on_every_client_the_list_matches(tenant_a, owner):
     # A bad filter in the list's address changes nothing and says why.
     refused = page.post("/clients/bulk/", {"action": "tag_add", "all_matching": "1", "tag": "x", "next": "/clients/?birthday_month=13"}, follow=True)
     assert refused.status_code == 200 and "x" not in sum((s[0] for s in state(tenant_a, *tagged, other, company)), [])
+
+
+def test_a_bulk_tag_leaves_cards_that_already_hold_the_most_tags(tenant_a, owner, owner_api):
+    full = make_client(tenant_a, owner, surname="Повна", tags=[f"t{n:02d}" for n in range(30)])
+    room = make_client(tenant_a, owner, surname="Вільна", tags=["t00"])
+    response = owner_api.post(URL, {"action": "tag_add", "client_ids": [full.pk, room.pk], "tag": "new"}, format="json")
+    assert response.json() == {"matched": 2, "changed": 1}
+    tags = [s[0] for s in state(tenant_a, full, room)]
+    assert len(tags[0]) == 30 and "new" not in tags[0] and tags[1] == ["new", "t00"]
