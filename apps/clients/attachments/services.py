@@ -137,22 +137,7 @@ def attachment_orphans_remove(*, older_than_hours: int = 24) -> int:
     """Delete files in this company's attachment folder that no row points to (a client deleted
     by cascade, an upload whose transaction rolled back), once they are old enough that no upload
     can still be in flight. Returns how many were removed."""
-    from datetime import datetime, timedelta, timezone
+    from apps.clients.stored_files import company_folder, orphans_remove
 
-    from django.core.files.storage import default_storage
-
-    folder = f"{connection.schema_name}/attachments"
-    try:
-        _dirs, files = default_storage.listdir(folder)
-    except FileNotFoundError:
-        return 0
-    known = set(Attachment.objects.filter(file__startswith=f"{folder}/").values_list("file", flat=True))
-    cutoff = datetime.now(timezone.utc) - timedelta(hours=older_than_hours)
-    removed = 0
-    for name in files:
-        path = f"{folder}/{name}"
-        if path in known or default_storage.get_modified_time(path) > cutoff:
-            continue
-        _file_remove(default_storage, path)
-        removed += 1
-    return removed
+    known = set(Attachment.objects.filter(file__startswith=f"{company_folder('attachments')}/").values_list("file", flat=True))
+    return orphans_remove(kind="attachments", known=known, older_than_hours=older_than_hours)

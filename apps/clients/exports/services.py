@@ -467,27 +467,7 @@ def client_exports_expire(*, keep_days: int | None = None) -> int:
 def _export_orphans_remove(older_than_hours: int = 24) -> int:
     """Files in this company's export folder no row names (a run redelivered while another was
     still writing, a run that died between storing and recording), once a day old."""
-    from datetime import datetime, timedelta
-    from datetime import timezone as dt_timezone
+    from apps.clients.stored_files import orphans_remove
 
-    from django.core.files.storage import default_storage
-
-    folder = f"{connection.schema_name}/exports"
-    try:
-        _dirs, files = default_storage.listdir(folder)
-    except FileNotFoundError:
-        return 0
     known = set(ClientExport.objects.exclude(file="").values_list("file", flat=True))
-    cutoff = datetime.now(dt_timezone.utc) - timedelta(hours=older_than_hours)
-    removed = 0
-    for name in files:
-        path = f"{folder}/{name}"
-        if path in known or default_storage.get_modified_time(path) > cutoff:
-            continue
-        try:
-            default_storage.delete(path)
-        except OSError:
-            logger.exception("could not delete an orphaned export file")
-            continue
-        removed += 1
-    return removed
+    return orphans_remove(kind="exports", known=known, older_than_hours=older_than_hours)
