@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_manager, user_object_perms_move, visible_to
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, NotPermitted
 from apps.audit.services import audit_record
 from apps.clients.exports.services import client_export_create, client_ids_clean, client_ids_unknown_error
 from apps.clients.filters import filter_spec_clean
@@ -43,9 +43,8 @@ class BulkInvalid(DomainError):
     code = "validation_error"
 
 
-class BulkNotAllowed(DomainError):
-    code = "permission_denied"
-    status_code = 403
+class BulkNotAllowed(NotPermitted):
+    pass
 
 
 def client_list_changeable_by(user) -> QuerySet[Client]:

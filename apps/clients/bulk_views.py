@@ -28,13 +28,10 @@ def _list_spec(request, back: str) -> dict:
 
     from django.http import QueryDict
 
-    from apps.clients.filters import filter_spec_with_segment
+    from apps.clients.filters import filter_spec_of_list
 
     parts = urlsplit(back)
-    params = QueryDict(parts.query)
-    spec, _segment = filter_spec_with_segment(request.user, params)
-    if params.get("q", "").strip():
-        spec["search"] = params["q"].strip()[:100]
+    spec, _segment = filter_spec_of_list(request.user, QueryDict(parts.query))
     if parts.path.startswith("/companies/"):
         spec["kind"] = "company"
     return spec

@@ -286,3 +286,13 @@ def filter_spec_with_segment(user, params) -> tuple[dict, object | None]:
             raise FilterInvalid(_("Unknown segment."), fields={"segment": [DjangoValidationError(_("Unknown segment."), code="not_found")]})
         raw = {**segment.filters, **raw}
     return filter_spec_clean(raw), segment
+
+
+def filter_spec_of_list(user, params) -> tuple[dict, object | None]:
+    """The spec and segment a client list shows for its query string: the filters, a segment
+    folded in, and the search box `q` (which wins over a segment's search word)."""
+    spec, segment = filter_spec_with_segment(user, params)
+    query = (params.get("q", "") or "").strip()
+    if query:
+        spec["search"] = query[:100]
+    return spec, segment

@@ -32,6 +32,14 @@ def client_list_visible_to(user) -> QuerySet[Client]:
     )
 
 
+def client_visible_or_404(user, pk) -> Client:
+    """The client `pk` if `user` may see it; Http404 otherwise, whether it is missing, hidden or
+    another company's (the three look alike on purpose)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(client_list_visible_to(user), pk=pk)
+
+
 def client_search(queryset: QuerySet[Client], query: str) -> QuerySet[Client]:
     """Clients matching every word of the query anywhere in a name, e-mail, phone digits or tax id;
     those whose text starts with the first word come first, then name order.

@@ -9,13 +9,12 @@ from apps.clients import selectors, services
 from apps.clients.attachments.selectors import attachment_list_for_card
 from apps.clients.custom_fields.forms import custom_error_field
 from apps.clients.custom_fields.selectors import custom_field_list, custom_values_shown
-from apps.clients.filters import FilterInvalid, client_filter, filter_spec_with_segment
+from apps.clients.filters import FilterInvalid, client_filter, filter_spec_of_list
 from apps.clients.forms import ClientEditForm, ClientForm
 from apps.clients.segments.views import list_filter_choices
 from apps.clients.models import Client, FamilyMember
 from apps.clients.services import ClientDuplicate
 from apps.clients.timeline import client_timeline, client_totals
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 PAGE = 50
@@ -29,10 +28,10 @@ def client_list(request, kind: str | None = None):
     visible = selectors.client_list_visible_to(request.user)
     filter_error, segment = None, None
     try:
-        spec, segment = filter_spec_with_segment(request.user, request.GET)
+        spec, segment = filter_spec_of_list(request.user, request.GET)
     except FilterInvalid as exc:
         spec, filter_error = {}, exc
-    query = query or spec.pop("search", "")
+    query = spec.pop("search", query)
     if kind:
         spec["kind"] = kind
     clients = selectors.client_search_top(client_filter(visible, spec), query, PAGE)
@@ -50,9 +49,7 @@ def company_list(request):
 
 @login_required
 def client_detail(request, pk: int):
-    client = selectors.client_list_visible_to(request.user).filter(pk=pk).first()
-    if client is None:
-        raise Http404
+    client = selectors.client_visible_or_404(request.user, pk)
     services.client_view_record(client=client, actor=request.user)
     deals = client.deals.select_related("stage").order_by("-created_at")[:50]
     context = {"client": client, "deals": deals, "timeline": client_timeline(client=client), "totals": client_totals(client)}
@@ -97,9 +94,7 @@ def _service_errors_add(form, exc: DomainError) -> None:
 def client_edit(request, pk: int):
     """The card's edit form: anyone who can see the card edits it (as PATCH /api/v1/clients/{id}/
     allows); only managers get the owner select. Only the changed fields go to the service."""
-    client = selectors.client_list_visible_to(request.user).filter(pk=pk).first()
-    if client is None:
-        raise Http404
+    client = selectors.client_visible_or_404(request.user, pk)
     form = ClientEditForm(request.POST or None, client=client, may_change_owner=is_manager(request.user))
     duplicates = []
     if request.method == "GET":

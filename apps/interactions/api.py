@@ -1,12 +1,11 @@
 """Appeals API and a client's timeline. Lists are filtered in the database to what the user may see; others are 404."""
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.clients.selectors import client_list_visible_to
+from apps.clients.selectors import client_visible_or_404
 from apps.clients.services import ClientInvalid
 from apps.clients.timeline import client_timeline, client_totals
 from apps.interactions import selectors, services
@@ -78,7 +77,7 @@ class ClientTimelineView(APIView):
         responses=TimelineSerializer,
     )
     def get(self, request, pk: int):
-        client = get_object_or_404(client_list_visible_to(request.user), pk=pk)
+        client = client_visible_or_404(request.user, pk)
         params = _TimelineParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         items = client_timeline(client=client, limit=params.validated_data["limit"], before=params.validated_data.get("before"))

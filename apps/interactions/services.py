@@ -26,9 +26,8 @@ class InteractionInvalid(DomainError):
     code = "validation_error"
 
 
-class DecisionForbidden(DomainError):
-    code = "permission_denied"
-    status_code = 403
+class DecisionForbidden(NotPermitted):
+    pass
 
 
 def _invalid(name: str, message: str, code: str = "invalid") -> InteractionInvalid:

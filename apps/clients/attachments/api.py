@@ -17,11 +17,7 @@ from apps.clients.attachments import selectors, services
 from apps.clients.attachments.download import attachment_file_response
 from apps.clients.attachments.models import Attachment
 from apps.clients.attachments.serializers import AttachmentSerializer, AttachmentUploadSerializer
-from apps.clients.selectors import client_list_visible_to
-
-
-def _visible_client(request, pk: int):
-    return get_object_or_404(client_list_visible_to(request.user), pk=pk)
+from apps.clients.selectors import client_visible_or_404
 
 
 class ClientAttachmentListView(GenericAPIView):
@@ -34,7 +30,7 @@ class ClientAttachmentListView(GenericAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Attachment.objects.none()
-        return selectors.attachment_list_of(_visible_client(self.request, self.kwargs["pk"]))
+        return selectors.attachment_list_of(client_visible_or_404(self.request.user, self.kwargs["pk"]))
 
     @extend_schema(responses=AttachmentSerializer(many=True))
     def get(self, request, pk: int):
@@ -48,7 +44,7 @@ class ClientAttachmentListView(GenericAPIView):
     )
     def post(self, request, pk: int):
         """Upload a file (field `file`, optional `description`): PDF, image, office document, text or archive."""
-        client = _visible_client(request, pk)
+        client = client_visible_or_404(request.user, pk)
         data = AttachmentUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         attachment = services.attachment_add(
@@ -61,7 +57,7 @@ class ClientAttachmentDetailView(APIView):
     @extend_schema(request=None, responses={204: None, 403: OpenApiResponse(description="Not the uploader, the card's owner or a manager")})
     def delete(self, request, pk: int, attachment_id: int):
         """Delete a file: managers, the card's owner, or whoever uploaded it."""
-        client = _visible_client(request, pk)
+        client = client_visible_or_404(request.user, pk)
         attachment = get_object_or_404(selectors.attachment_list_of(client), pk=attachment_id)
         attachment.client = client
         services.attachment_delete(attachment=attachment, actor=request.user)

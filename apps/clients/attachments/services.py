@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, NotPermitted
 from apps.audit.services import audit_record
 from apps.clients.attachments.file_types import FileRefused, file_extension, file_name_clean, file_type_check
 from apps.clients.attachments.models import Attachment
@@ -30,9 +30,8 @@ class AttachmentInvalid(DomainError):
     code = "validation_error"
 
 
-class AttachmentNotAllowed(DomainError):
-    code = "permission_denied"
-    status_code = 403
+class AttachmentNotAllowed(NotPermitted):
+    pass
 
 
 def _invalid(field: str, code: str, message: str) -> AttachmentInvalid:

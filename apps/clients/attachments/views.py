@@ -13,17 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.api.errors import DomainError
 from apps.clients.attachments import selectors, services
 from apps.clients.attachments.download import attachment_file_response
-from apps.clients.selectors import client_list_visible_to
+from apps.clients.selectors import client_visible_or_404
 
 
 class AttachmentUploadForm(forms.Form):
     # Empty files pass the form so the service names the rule, as it does for the API.
     file = forms.FileField(label=gettext_lazy("File"), allow_empty_file=True)
     description = forms.CharField(label=gettext_lazy("Description"), max_length=services.DESCRIPTION_MAX, required=False)
-
-
-def _visible_client(request, pk: int):
-    return get_object_or_404(client_list_visible_to(request.user), pk=pk)
 
 
 def _back_to_card(client_pk: int):
@@ -41,7 +37,7 @@ def _error_text(exc: DomainError) -> str:
 @login_required
 @require_POST
 def attachment_upload(request, pk: int):
-    client = _visible_client(request, pk)
+    client = client_visible_or_404(request.user, pk)
     form = AttachmentUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -69,7 +65,7 @@ def attachment_download(request, pk: int, attachment_id: int):
 @login_required
 @require_POST
 def attachment_delete(request, pk: int, attachment_id: int):
-    client = _visible_client(request, pk)
+    client = client_visible_or_404(request.user, pk)
     attachment = get_object_or_404(selectors.attachment_list_of(client), pk=attachment_id)
     attachment.client = client
     try:

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_admin
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, NotPermitted
 from apps.audit.services import audit_record, diff
 from apps.clients.models import Client, CustomField
 from apps.clients.services import ClientInvalid
@@ -40,9 +40,8 @@ class CustomFieldInvalid(DomainError):
     code = "validation_error"
 
 
-class CustomFieldNotAllowed(DomainError):
-    code = "permission_denied"
-    status_code = 403
+class CustomFieldNotAllowed(NotPermitted):
+    pass
 
 
 def _error(message: str, code: str = "invalid") -> list[ValidationError]:

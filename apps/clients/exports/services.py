@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_admin, is_manager
-from apps.api.errors import DomainError, NotFound
+from apps.api.errors import DomainError, NotFound, NotPermitted
 from apps.audit.services import audit_record
 from apps.clients.exports.models import ClientExport
 from apps.clients.filters import filter_spec_clean
@@ -44,9 +44,8 @@ CHUNK_ROWS = 2000
 IDS_NAMED = 20
 
 
-class ExportNotAllowed(DomainError):
-    code = "permission_denied"
-    status_code = 403
+class ExportNotAllowed(NotPermitted):
+    pass
 
 
 class ExportInvalid(DomainError):

@@ -10,7 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from apps.api.errors import DomainError, NotFound
 from apps.clients.exports import services
-from apps.clients.filters import ClientFilterSerializer, filter_spec_with_segment
+from apps.clients.filters import ClientFilterSerializer, filter_spec_of_list
 
 # The list's search box is `q`; the other names are the filter spec's own (apps.clients.filters).
 _LIST_PARAMS = {"q", "segment", *ClientFilterSerializer().fields}
@@ -22,16 +22,6 @@ def _list_params(request) -> QueryDict:
     if any(name in _LIST_PARAMS or name.startswith("custom.") for name in request.POST):
         return request.POST
     return request.GET
-
-
-def list_spec(user, params: QueryDict) -> tuple[dict, object]:
-    """The spec and segment the list shows for these parameters, as the list reads them (the
-    search box `q` wins over a segment's search word)."""
-    spec, segment = filter_spec_with_segment(user, params)
-    query = params.get("q", "").strip()
-    if query:
-        spec["search"] = query[:100]
-    return spec, segment
 
 
 def error_lines(exc: DomainError) -> list[str]:
@@ -58,7 +48,7 @@ def export_start(request):
         raise PermissionDenied
     params = _list_params(request)
     try:
-        spec, segment = list_spec(request.user, params)
+        spec, segment = filter_spec_of_list(request.user, params)
         export = services.client_export_start(actor=request.user, format=request.POST.get("format", "xlsx"), filters=spec, segment=segment)
     except DomainError as exc:
         for line in error_lines(exc):

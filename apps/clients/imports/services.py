@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_manager
-from apps.api.errors import Conflict, DomainError
+from apps.api.errors import Conflict, DomainError, NotPermitted
 from apps.audit.services import audit_record
 from apps.clients.custom_fields.selectors import custom_field_list
 from apps.clients.imports.batches import Imagined, Outcome, RowResult, batch_import
@@ -36,9 +36,8 @@ BATCH_ROWS = 500
 EDITABLE = (ClientImport.Status.UPLOADED, ClientImport.Status.CHECKING, ClientImport.Status.DRY_RUN_DONE)
 
 
-class ImportNotAllowed(DomainError):
-    code = "permission_denied"
-    status_code = 403
+class ImportNotAllowed(NotPermitted):
+    pass
 
 
 class ImportStateInvalid(Conflict):

@@ -19,13 +19,6 @@ from apps.clients.people.serializers import (
 )
 
 
-def _visible_client(request, pk: int) -> Client:
-    client = selectors.client_list_visible_to(request.user).filter(pk=pk).first()
-    if client is None:
-        raise Http404
-    return client
-
-
 class FamilyListView(generics.GenericAPIView):
     """The client's relatives (name, relation, birthday): birthdays are reminded to the client's owner."""
 
@@ -33,11 +26,11 @@ class FamilyListView(generics.GenericAPIView):
     pagination_class = None
 
     def get(self, request, client_pk: int):
-        client = _visible_client(request, client_pk)
+        client = selectors.client_visible_or_404(request.user, client_pk)
         return Response(FamilyMemberSerializer(client.family.all(), many=True).data)
 
     def post(self, request, client_pk: int):
-        client = _visible_client(request, client_pk)
+        client = selectors.client_visible_or_404(request.user, client_pk)
         data = FamilyMemberSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         member = services.family_member_add(client=client, actor=request.user, **data.validated_data)
@@ -48,7 +41,7 @@ class FamilyDetailView(generics.GenericAPIView):
     serializer_class = FamilyMemberSerializer
 
     def _member(self, request, client_pk: int, pk: int) -> FamilyMember:
-        client = _visible_client(request, client_pk)
+        client = selectors.client_visible_or_404(request.user, client_pk)
         member = client.family.filter(pk=pk).first()
         if member is None:
             raise Http404

@@ -29,13 +29,6 @@ class NoteForm(forms.Form):
     text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-def _client(request, pk: int) -> Client:
-    client = selectors.client_list_visible_to(request.user).filter(pk=pk).first()
-    if client is None:
-        raise Http404
-    return client
-
-
 def _done(request, client: Client, form: forms.Form | None = None, error: DomainError | None = None):
     if error is not None:
         messages.error(request, error.message)
@@ -47,7 +40,7 @@ def _done(request, client: Client, form: forms.Form | None = None, error: Domain
 @login_required
 @require_POST
 def family_add(request, pk: int):
-    client = _client(request, pk)
+    client = selectors.client_visible_or_404(request.user, pk)
     form = FamilyMemberForm(request.POST)
     if not form.is_valid():
         return _done(request, client, form)
@@ -62,7 +55,7 @@ def family_add(request, pk: int):
 @login_required
 @require_POST
 def family_remove(request, pk: int, member_id: int):
-    client = _client(request, pk)
+    client = selectors.client_visible_or_404(request.user, pk)
     member = client.family.filter(pk=member_id).first()
     if member is None:
         raise Http404
@@ -73,7 +66,7 @@ def family_remove(request, pk: int, member_id: int):
 @login_required
 @require_POST
 def company_person_add(request, pk: int):
-    company = _client(request, pk)
+    company = selectors.client_visible_or_404(request.user, pk)
     form = CompanyPersonForm(request.POST)
     if not form.is_valid():
         return _done(request, company, form)
@@ -93,7 +86,7 @@ def company_person_add(request, pk: int):
 @login_required
 @require_POST
 def company_person_remove(request, pk: int, contact_id: int):
-    company = _client(request, pk)
+    company = selectors.client_visible_or_404(request.user, pk)
     contact = company.people.filter(pk=contact_id, person__in=selectors.client_list_visible_to(request.user).values("pk")).first()
     if contact is None:
         raise Http404
@@ -104,7 +97,7 @@ def company_person_remove(request, pk: int, contact_id: int):
 @login_required
 @require_POST
 def note_add(request, pk: int):
-    client = _client(request, pk)
+    client = selectors.client_visible_or_404(request.user, pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _done(request, client, form)

@@ -22,9 +22,6 @@ class SegmentInvalid(DomainError):
     code = "validation_error"
 
 
-NotAllowed = NotPermitted
-
-
 def _name(value: str, field: str = "name") -> str:
     name = (value or "").strip()
     if not name:
@@ -57,7 +54,7 @@ def _may_edit_segment(actor, segment: Segment) -> bool:
 @transaction.atomic
 def segment_update(*, segment: Segment, actor, **changes) -> Segment:
     if not _may_edit_segment(actor, segment):
-        raise NotAllowed(_("Only the segment's author or an admin can change it."))
+        raise NotPermitted(_("Only the segment's author or an admin can change it."))
     if "name" in changes:
         segment.name = _name(changes["name"])
     if "filters" in changes:
@@ -72,14 +69,14 @@ def segment_update(*, segment: Segment, actor, **changes) -> Segment:
 @transaction.atomic
 def segment_delete(*, segment: Segment, actor) -> None:
     if not _may_edit_segment(actor, segment):
-        raise NotAllowed(_("Only the segment's author or an admin can delete it."))
+        raise NotPermitted(_("Only the segment's author or an admin can delete it."))
     audit_record(action="segment.deleted", actor=actor, target=segment, changes={"name": segment.name})
     segment.delete()
 
 
 def _require_manager(actor) -> None:
     if not is_manager(actor):
-        raise NotAllowed(_("Only a manager can change categories."))
+        raise NotPermitted(_("Only a manager can change categories."))
 
 
 def _category_save(category: Category) -> None:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_manager
 from apps.api.errors import DomainError
 from apps.clients import selectors
-from apps.clients.filters import filter_spec_with_segment
+from apps.clients.filters import filter_spec_of_list
 from apps.clients.models import Category, ClientSource, CustomField
 from apps.clients.segments import services
 
@@ -54,9 +54,7 @@ def segment_save(request):
         return redirect(f"{reverse('client-list')}?{form.data.get('query', '')}")
     params = QueryDict(form.cleaned_data["query"])
     try:
-        spec, _segment = filter_spec_with_segment(request.user, params)
-        if params.get("q", "").strip():
-            spec["search"] = params["q"].strip()[:100]
+        spec, _segment = filter_spec_of_list(request.user, params)
         segment = services.segment_create(actor=request.user, name=form.cleaned_data["name"], filters=spec, is_shared=form.cleaned_data["is_shared"])
     except DomainError as exc:
         messages.error(request, exc.message)
