@@ -47,6 +47,20 @@ class Conflict(DomainError):
     status_code = 409
 
 
+def error_details(exc: DomainError) -> list[str]:
+    """The field messages of a service error, in order, once each: what a page shows under a form."""
+    lines = []
+    for errors in exc.fields.values():
+        for error in errors if isinstance(errors, (list, tuple)) else [errors]:
+            lines.extend(error.messages if isinstance(error, ValidationError) else [str(error)])
+    return list(dict.fromkeys(line for line in lines if line))
+
+
+def error_lines(exc: DomainError) -> list[str]:
+    """A service error as messages for a page: its message, then each field's, once each."""
+    return list(dict.fromkeys([str(exc.message), *error_details(exc)]))
+
+
 def _field_items(value) -> list[dict]:
     if isinstance(value, ValidationError):
         return [{"code": e.code or "invalid", "message": " ".join(e.messages)} for e in value.error_list]

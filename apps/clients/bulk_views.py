@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from apps.api.errors import DomainError
 from apps.clients.bulk import VALUE_FIELDS, client_bulk_apply
-from apps.clients.exports.views import error_lines
+from apps.api.errors import error_lines
 
 
 def _back(request) -> str:

@@ -2,7 +2,6 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -10,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, error_details
 from apps.clients.attachments import selectors, services
 from apps.clients.attachments.download import attachment_file_response
 from apps.clients.selectors import client_visible_or_404
@@ -26,14 +25,6 @@ def _back_to_card(client_pk: int):
     return redirect(reverse("client-detail", args=[client_pk]) + "#attachments")
 
 
-def _error_text(exc: DomainError) -> str:
-    texts = []
-    for errors in exc.fields.values():
-        for error in errors if isinstance(errors, (list, tuple)) else [errors]:
-            texts.extend(error.messages if isinstance(error, ValidationError) else [str(error)])
-    return " ".join(texts) or exc.message
-
-
 @login_required
 @require_POST
 def attachment_upload(request, pk: int):
@@ -47,7 +38,7 @@ def attachment_upload(request, pk: int):
             client=client, actor=request.user, upload=form.cleaned_data["file"], description=form.cleaned_data["description"],
         )
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, " ".join(error_details(exc)) or exc.message)
     else:
         messages.success(request, _("“%(name)s” is on the card.") % {"name": attachment.original_name})
     return _back_to_card(client.pk)

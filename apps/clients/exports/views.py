@@ -1,14 +1,14 @@
 """Export pages: start an export of the client list's current filters, follow it, download it."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.api.errors import DomainError, NotFound
+from apps.api.errors import DomainError, NotFound, error_lines
 from apps.clients.exports import services
 from apps.clients.filters import ClientFilterSerializer, filter_spec_of_list
 
@@ -22,15 +22,6 @@ def _list_params(request) -> QueryDict:
     if any(name in _LIST_PARAMS or name.startswith("custom.") for name in request.POST):
         return request.POST
     return request.GET
-
-
-def error_lines(exc: DomainError) -> list[str]:
-    """A service error as messages for the page: its message, then each field's, once each."""
-    lines = [str(exc.message)]
-    for errors in exc.fields.values():
-        for error in errors if isinstance(errors, (list, tuple)) else [errors]:
-            lines.append(" ".join(error.messages) if isinstance(error, ValidationError) else str(error))
-    return list(dict.fromkeys(line for line in lines if line))
 
 
 def _back_to_list(params: QueryDict):

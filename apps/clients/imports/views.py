@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_manager
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, error_details
 from apps.clients.imports import services
 from apps.clients.custom_fields.selectors import custom_field_list
 from apps.clients.imports.mapping import import_fields
@@ -35,11 +35,6 @@ def _manager_only(view):
     return login_required(wrapped)
 
 
-def _error_text(exc: DomainError) -> list[str]:
-    details = [str(message) for errors in exc.fields.values() for message in (errors if isinstance(errors, list) else [errors])]
-    return [message for message in details if message] or [exc.message]
-
-
 @_manager_only
 def import_upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -47,7 +42,7 @@ def import_upload(request):
         try:
             job = services.client_import_upload(actor=request.user, uploaded_file=form.cleaned_data["file"], duplicate_mode=form.cleaned_data["duplicate_mode"])
         except DomainError as exc:
-            for message in _error_text(exc):
+            for message in (error_details(exc) or [exc.message]):
                 form.add_error("file", message)
         else:
             return redirect("client-import-mapping", pk=job.pk)
@@ -75,7 +70,7 @@ def import_mapping(request, pk: int):
             services.client_import_check(job=job, actor=request.user)
             return redirect("client-import-check", pk=job.pk)
         except DomainError as exc:
-            errors = _error_text(exc)
+            errors = (error_details(exc) or [exc.message])
     preview = services.client_import_preview(job=job, rows=3)
     columns = [
         {"index": i, "header": header, "samples": [row[i] for row in preview if i < len(row) and row[i]], "field": mapping.get(str(i), "")}

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.api.errors import DomainError
+from apps.api.errors import DomainError, error_lines
 from apps.clients import selectors, services
 from apps.clients.models import Client, FamilyMember
 from apps.clients.people import services as people
@@ -31,7 +31,8 @@ class NoteForm(forms.Form):
 
 def _done(request, client: Client, form: forms.Form | None = None, error: DomainError | None = None):
     if error is not None:
-        messages.error(request, error.message)
+        for line in error_lines(error):
+            messages.error(request, line)
     elif form is not None and not form.is_valid():
         messages.error(request, "; ".join(f"{form.fields[name].label or name}: {' '.join(errs)}" if name in form.fields else " ".join(errs) for name, errs in form.errors.items()))
     return redirect("client-detail", pk=client.pk)
