@@ -72,6 +72,5 @@ class CategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
     def recalculate(self, request, pk=None):
         """Apply the rule now instead of waiting for the nightly run (managers)."""
         category = self.get_object()
-        services._require_manager(request.user)
-        result = services.category_recalculate(category=category)
+        result = services.category_recalculate_now(category=category, actor=request.user)
         return Response({**CategorySerializer(self.get_queryset().get(pk=category.pk)).data, **result})

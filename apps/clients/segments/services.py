@@ -174,6 +174,12 @@ def category_recalculate(*, category: Category) -> dict:
     return result
 
 
+def category_recalculate_now(*, category: Category, actor) -> dict:
+    """"Apply now" by a manager, instead of waiting for the nightly run."""
+    _require_manager(actor)
+    return category_recalculate(category=category)
+
+
 def categories_recalculate_all() -> dict[str, dict]:
     """Every rule category of the current company, each in its own transaction; one that fails
     (a rule naming a field that no longer filters, say) is logged and the others still run."""

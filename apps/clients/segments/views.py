@@ -167,7 +167,7 @@ def category_recalculate(request, pk: int):
 
     _manager_only(request)
     category = get_object_or_404(Category, pk=pk)
-    result = services.category_recalculate(category=category)
+    result = services.category_recalculate_now(category=category, actor=request.user)
     messages.success(request, _("%(added)s clients joined, %(removed)s left.") % result)
     return redirect("client-categories")
 
